@@ -1,0 +1,569 @@
+"""Two CSV connectors: a catalog that lists tables, and a folder of data files.
+
+``CsvConnector`` reads a catalog CSV with the columns
+``name,column_names,column_types`` (the lists split by ``;``): one table per
+row, the types given. ``CsvDataConnector`` reads data ``.csv`` files: one table
+per file, named after the file, with column types inferred from the values.
+
+Both walk ``connectors.base.DatabaseTopology``: a service, a database named
+after the business unit, the schema ``default``, then the tables. A bad row or
+file is one failure, named after its table, and the others still come out.
+
+The file reads top to bottom: the two connectors, then how a CSV file is
+opened and sniffed, then type inference.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime
+import io
+import itertools
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Callable
+
+import attrs
+
+from connectors.base import DatabaseSource, failure, path_option, reject_unknown_options, text_option
+from connectors.models import Column, Table, parse_type_spec
+from minigest import Either, InvalidSourceException
+
+__all__ = ["CsvConnector", "CsvDataConnector", "CsvFileError", "ColumnTypes", "profile_csv_file"]
+
+
+# --- The catalog connector --------------------------------------------------
+
+
+@attrs.frozen
+class CatalogRow:
+    """One row of the catalog, or a problem with the catalog file itself."""
+
+    line: int
+    name: str
+    column_names: list[str] = attrs.field(factory=list)
+    column_types: list[str] = attrs.field(factory=list)
+    problem: str | None = None
+
+
+class CsvConnector(DatabaseSource):
+    """Tables described by a catalog CSV: ``name,column_names,column_types``."""
+
+    def __init__(self, source_directory: str, business_unit: str, service_name: str = "csv_catalog") -> None:
+        super().__init__(service_name=service_name, business_unit=business_unit)
+        self.path = Path(source_directory)
+        self.seen_tables: set[str] = set()
+
+    @classmethod
+    def create(cls, config: dict[str, Any]) -> CsvConnector:
+        """Build from config options; a missing or bad option raises InvalidSourceException."""
+        reject_unknown_options(cls.__name__, config, ["source_directory", "business_unit", "service_name"])
+        return cls(
+            source_directory=path_option(cls.__name__, config, "source_directory"),
+            business_unit=text_option(cls.__name__, config, "business_unit"),
+            service_name=text_option(cls.__name__, config, "service_name", "csv_catalog"),
+        )
+
+    def prepare(self) -> None:
+        if not self.path.exists():
+            raise InvalidSourceException(f"{self.name}: source_directory {str(self.path)!r} does not exist")
+
+    def get_tables(self) -> Iterator[CatalogRow]:
+        yield from read_catalog(self.path)
+
+    def yield_table(self, row: CatalogRow) -> Iterator[Either[Table]]:
+        where = f"{self.path}, line {row.line}"
+        if row.problem is not None:
+            yield failure(row.name, f"{where}: {row.problem}")
+            return
+        if row.name in self.seen_tables:
+            yield failure(row.name, f"{where}: table {row.name!r} is listed twice; this row is skipped")
+            return
+        self.seen_tables.add(row.name)
+        if len(row.column_names) != len(row.column_types):
+            yield failure(
+                row.name,
+                f"{where}: {len(row.column_names)} column names but {len(row.column_types)} column types",
+            )
+            return
+        columns = []
+        for position, (column_name, type_spec) in enumerate(zip(row.column_names, row.column_types), start=1):
+            if not column_name:
+                yield failure(row.name, f"{where}: column {position} has an empty name")
+                return
+            try:
+                columns.append(Column(name=column_name, **parse_type_spec(type_spec)))
+            except ValueError as exc:
+                yield failure(row.name, f"{where}: column {column_name!r}: {exc}")
+                return
+        try:
+            table = Table(name=row.name, database_schema=self.schema_fqn, columns=columns, table_type="Regular")
+        except ValueError as exc:
+            yield failure(row.name, f"{where}: {exc}")
+            return
+        yield Either(right=table)
+
+
+CATALOG_COLUMNS = ("name", "column_names", "column_types")
+
+
+def read_catalog(path: Path) -> Iterator[CatalogRow]:
+    """The catalog's rows, each with its line number; a problem with the file is one last row."""
+    problem = unreadable_file_problem(path)
+    if problem is not None:
+        yield CatalogRow(line=0, name=path.name, problem=problem)
+        return
+    reader = None
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as text:
+            reader = csv.reader(text)
+            header = next(filter(None, reader), None)
+            if header is None:
+                yield CatalogRow(line=reader.line_num, name=path.name, problem="the file has only blank lines")
+                return
+            header = [cell.strip().lower() for cell in header]
+            missing = [column for column in CATALOG_COLUMNS if column not in header]
+            if missing:
+                yield CatalogRow(
+                    line=reader.line_num,
+                    name=path.name,
+                    problem=f"the header must name the columns {','.join(CATALOG_COLUMNS)}; "
+                    f"missing {','.join(missing)}",
+                )
+                return
+            positions = [header.index(column) for column in CATALOG_COLUMNS]
+            for cells in reader:
+                if not cells:
+                    continue
+                yield catalog_row(reader.line_num, cells, positions, len(header))
+    except UnicodeDecodeError:
+        yield CatalogRow(line=0, name=path.name, problem=undecodable_problem(path))
+    except csv.Error as exc:
+        line = reader.line_num if reader is not None else 0
+        yield CatalogRow(line=line, name=path.name, problem=f"not readable as CSV: {exc}")
+    except OSError as exc:
+        yield CatalogRow(line=0, name=path.name, problem=f"cannot read the file: {exc.strerror or exc}")
+
+
+def catalog_row(line: int, cells: list[str], positions: list[int], width: int) -> CatalogRow:
+    """Split one catalog record into the table name and its two lists."""
+    name = cells[positions[0]].strip() if positions[0] < len(cells) else ""
+    label = name or f"line {line}"
+    if len(cells) != width:
+        return CatalogRow(line=line, name=label, problem=f"{len(cells)} fields where the header has {width}")
+    if not name:
+        return CatalogRow(line=line, name=label, problem="the table name is empty")
+    names, types = (split_list(cells[position]) for position in positions[1:])
+    return CatalogRow(line=line, name=name, column_names=names, column_types=types)
+
+
+def split_list(cell: str) -> list[str]:
+    """'a; b;c' -> ['a', 'b', 'c']; an empty cell is an empty list."""
+    return [item.strip() for item in cell.split(";")] if cell.strip() else []
+
+
+# --- The data-file connector ------------------------------------------------
+
+
+class CsvDataConnector(DatabaseSource):
+    """One table per data ``.csv`` file, its column types inferred from the values."""
+
+    def __init__(
+        self,
+        source_directory: str,
+        business_unit: str,
+        sample_rows: int = 10_000,
+        service_name: str = "csv_files",
+    ) -> None:
+        super().__init__(service_name=service_name, business_unit=business_unit)
+        self.path = Path(source_directory)
+        self.sample_rows = sample_rows
+        self.seen_tables: set[str] = set()
+
+    @classmethod
+    def create(cls, config: dict[str, Any]) -> CsvDataConnector:
+        """Build from config options; a missing or bad option raises InvalidSourceException."""
+        owner = cls.__name__
+        reject_unknown_options(owner, config, ["source_directory", "business_unit", "sample_rows", "service_name"])
+        sample_rows = config.get("sample_rows", 10_000)
+        if isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or sample_rows < 0:
+            raise InvalidSourceException(
+                f"{owner}: option 'sample_rows' must be a whole number >= 0 (0 reads every row), got {sample_rows!r}"
+            )
+        return cls(
+            source_directory=path_option(owner, config, "source_directory"),
+            business_unit=text_option(owner, config, "business_unit"),
+            sample_rows=sample_rows,
+            service_name=text_option(owner, config, "service_name", "csv_files"),
+        )
+
+    def prepare(self) -> None:
+        if not self.path.exists():
+            raise InvalidSourceException(f"{self.name}: source_directory {str(self.path)!r} does not exist")
+
+    def get_tables(self) -> Iterator[Path]:
+        if not self.path.is_dir():
+            yield self.path
+            return
+        files = sorted(entry for entry in self.path.iterdir() if entry.suffix.lower() == ".csv")
+        if not files:
+            self.status.warning(str(self.path), "the folder holds no .csv files")
+        yield from files
+
+    def yield_table(self, path: Path) -> Iterator[Either[Table]]:
+        table_name = path.stem
+        if table_name in self.seen_tables:
+            yield failure(table_name, f"{path}: another file already gave a table named {table_name!r}")
+            return
+        self.seen_tables.add(table_name)
+        try:
+            profile = profile_csv_file(path, self.sample_rows)
+            columns = [Column(name=name, data_type=data_type) for name, data_type in zip(profile.names, profile.types)]
+            table = Table(name=table_name, database_schema=self.schema_fqn, columns=columns, table_type="Regular")
+        except (CsvFileError, ValueError) as exc:
+            yield failure(table_name, str(exc) if isinstance(exc, CsvFileError) else f"{path}: {exc}")
+            return
+        for warning in profile.warnings:
+            self.status.warning(table_name, f"{path}: {warning}")
+        yield Either(right=table)
+
+
+# --- Opening and sniffing a CSV file ----------------------------------------
+
+SNIFF_CHARS = 16 * 1024  # the sample csv.Sniffer looks at
+BATCH_ROWS = 2048  # rows inferred at a time: memory stays flat, per-row Python work stays low
+SNIFFABLE_DELIMITERS = ",;\t|"
+
+# Python's default limit (128 KiB per field) rejects real files with long text
+# cells; 64 MiB still stops a runaway quote from eating all memory.
+FIELD_SIZE_LIMIT = 64 * 1024 * 1024
+csv.field_size_limit(max(csv.field_size_limit(), FIELD_SIZE_LIMIT))
+
+
+class CsvFileError(Exception):
+    """A data file that cannot be read as CSV; the message names the file (and line or byte)."""
+
+
+@attrs.frozen
+class CsvProfile:
+    """What reading one data file found: column names and types, and warnings."""
+
+    names: list[str]
+    types: list[str]
+    has_header: bool
+    rows_read: int
+    warnings: list[str]
+
+
+def profile_csv_file(path: Path, sample_rows: int = 10_000) -> CsvProfile:
+    """Sniff, read (at most ``sample_rows`` data rows, 0 = all) and infer the columns of one file."""
+    problem = unreadable_file_problem(path)
+    if problem is not None:
+        raise CsvFileError(f"{path}: {problem}")
+    reader = None
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as text:
+            sample = text.read(SNIFF_CHARS)
+            sample += text.readline()  # end the sample on a whole line
+            reader = csv.reader(itertools.chain(io.StringIO(sample, newline=""), text), sniff_dialect(sample))
+            return profile_rows(filter(None, reader), sample_rows)  # filter(None): skip blank lines
+    except UnicodeDecodeError:
+        raise CsvFileError(f"{path}: {undecodable_problem(path)}") from None
+    except csv.Error as exc:
+        line = reader.line_num if reader is not None else 0
+        raise CsvFileError(f"{path}, line {line}: not readable as CSV: {exc}") from None
+    except OSError as exc:
+        raise CsvFileError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    except RecursionError:
+        raise CsvFileError(f"{path}: a value is too complex to check") from None
+
+
+def unreadable_file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a file (a folder, empty, no permission), or None."""
+    try:
+        if path.is_dir():
+            return "is a folder, not a file"
+        if not path.is_file():
+            return "is not a regular file" if path.exists() else "does not exist"
+        if path.stat().st_size == 0:
+            return "the file is empty"
+        with open(path, "rb") as handle:
+            handle.read(1)
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror or exc}"
+    return None
+
+
+def undecodable_problem(path: Path) -> str:
+    """Find the first byte that is not UTF-8 (only called after decoding failed)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    try:
+        with open(path, "rb") as handle:
+            for chunk in itertools.chain(iter(lambda: handle.read(1 << 20), b""), [None]):
+                pending = len(decoder.getstate()[0])
+                try:
+                    decoder.decode(chunk or b"", final=chunk is None)
+                except UnicodeDecodeError as exc:
+                    bad = offset - pending + exc.start
+                    return f"byte {bad} (0x{exc.object[exc.start]:02x}) is not valid UTF-8; save the file as UTF-8"
+                offset += len(chunk or b"")
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror or exc}"
+    return "the file is not valid UTF-8"
+
+
+class SniffedDialect(csv.Dialect):
+    """The sniffed delimiter and quote, with settings that never trim or reject a value."""
+
+    delimiter = ","
+    quotechar = '"'
+    doublequote = True
+    skipinitialspace = False  # " 12" is a string, not 12
+    lineterminator = "\r\n"
+    quoting = csv.QUOTE_MINIMAL
+    strict = False
+
+
+def sniff_dialect(sample: str) -> type:
+    """csv.Sniffer's delimiter and quote for ``sample``; ',' and '"' when it cannot tell."""
+    delimiter, quotechar = ",", '"'
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters=SNIFFABLE_DELIMITERS)
+        if sniffed.delimiter in SNIFFABLE_DELIMITERS:
+            delimiter = sniffed.delimiter
+        if sniffed.quotechar in ('"', "'"):
+            quotechar = sniffed.quotechar
+    except csv.Error:
+        pass  # one column, or no consistent delimiter: the comma is the safe guess
+    return type("Sniffed", (SniffedDialect,), {"delimiter": delimiter, "quotechar": quotechar})
+
+
+def profile_rows(rows: Iterator[list[str]], sample_rows: int) -> CsvProfile:
+    """Infer column types from parsed rows; the first row is the header unless it looks like data."""
+    first = next(rows, None)
+    if first is None:
+        raise CsvFileError("has no rows (only blank lines)")
+    inference = ColumnTypes(len(first))
+    remaining = sample_rows if sample_rows > 0 else None
+    while remaining is None or remaining > 0:
+        batch = list(itertools.islice(rows, BATCH_ROWS if remaining is None else min(BATCH_ROWS, remaining)))
+        if not batch:
+            break
+        inference.add(batch)
+        if remaining is not None:
+            remaining -= len(batch)
+    warnings: list[str] = []
+    has_header = not first_row_is_data(first, inference.types)
+    if has_header:
+        names = column_names(first, warnings)
+    else:
+        inference.add([first])
+        names = [f"column_{position}" for position in range(1, len(first) + 1)]
+        warnings.append("the first row looks like data, not a header: columns are named column_1, column_2, ...")
+    if inference.ragged_rows:
+        warnings.append(
+            f"{inference.ragged_rows} rows do not have {len(first)} cells like the first row "
+            f"(first at data row {inference.first_ragged_row}): missing cells count as nulls, extra cells are ignored"
+        )
+    return CsvProfile(names, inference.result(), has_header, inference.rows, warnings)
+
+
+def first_row_is_data(first: Sequence[str], types: Sequence[str | None]) -> bool:
+    """True when the first row's values fit the types of the rows below and at least one is typed.
+
+    csv.Sniffer.has_header votes "no header" for a table of text columns, so we
+    keep the header unless the values say otherwise.
+    """
+    evidence = False
+    for cell, column_type in zip(first, types):
+        if cell in NULLS or column_type is None or column_type == STRING:
+            continue
+        if not ACCEPTS[column_type](cell):
+            return False  # a name above a typed column: a header
+        evidence = True
+    return evidence
+
+
+def column_names(header: Sequence[str], warnings: list[str]) -> list[str]:
+    """The header cells as column names; an empty or repeated cell gets a made-up name and a warning."""
+    names: list[str] = []
+    taken = set(header)
+    for position, cell in enumerate(header, start=1):
+        name = cell
+        if not name or name in names:
+            name = f"column_{position}"
+            while name in taken:
+                name += "_"
+            problem = "empty" if not cell else "repeated"
+            warnings.append(f"header cell {position} ({cell!r}) is {problem}: named {name!r}")
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+# --- Type inference ---------------------------------------------------------
+#
+# Each column keeps its current candidate type: None until a non-null value
+# arrives, then the narrowest type holding every value seen, widened along
+# INT < BIGINT < DOUBLE and DATE < TIMESTAMP; any other mix is STRING.
+#
+# Rows come in batches. The fast path joins a column's batch with "\n" and
+# checks it with one compiled regex that accepts a safe subset of the current
+# type (and nulls): one C call per column per batch. Only a batch that fails
+# goes value by value through the exact checks below, which widen the type.
+
+NULLS = frozenset({"", "NA", "N/A", "NULL", "null"})
+BOOLEAN, INT, BIGINT, DOUBLE, DATE, TIMESTAMP, TIME, STRING = (
+    "BOOLEAN", "INT", "BIGINT", "DOUBLE", "DATE", "TIMESTAMP", "TIME", "STRING",
+)
+WIDENING_CHAINS = ((INT, BIGINT, DOUBLE), (DATE, TIMESTAMP))
+
+_BOOLEAN = r"[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]"
+_DOUBLE = (
+    r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"|[Nn][Aa][Nn]|[Ii][Nn][Ff](?:[Ii][Nn][Ii][Tt][Yy])?)"
+)
+_CLOCK = r"(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?"
+_ZONE = r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])"
+_ANY_DATE = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+# Dates that are real whatever the year: the fast path needs no calendar.
+_SURE_DATE = (
+    r"(?!0000)[0-9]{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+    r"|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+)
+
+_BOOLEAN_RE = re.compile(_BOOLEAN)
+_INTEGER_RE = re.compile(r"[+-]?0*([0-9]+)")
+_DOUBLE_RE = re.compile(_DOUBLE)
+_DATE_RE = re.compile(_ANY_DATE)
+_TIMESTAMP_OR_DATE_RE = re.compile(_ANY_DATE + r"(?:[T ]" + _CLOCK + _ZONE + r"?)?")
+_TIME_RE = re.compile(_CLOCK)
+
+
+def _fits_integer(value: str, limit: int) -> bool:
+    """An optional sign and digits whose value lies in [-limit, limit)."""
+    match = _INTEGER_RE.fullmatch(value)
+    if match is None or len(match[1]) > 19:  # longer than any 64-bit value; int() never sees it
+        return False
+    number = int(match[1])
+    return number <= limit if value[0] == "-" else number < limit
+
+
+def _is_calendar_date(match: re.Match[str] | None) -> bool:
+    if match is None:
+        return False
+    try:
+        datetime.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return False
+    return True
+
+
+# The exact check of each type; a wider type accepts its narrower ones.
+ACCEPTS: dict[str, Callable[[str], bool]] = {
+    BOOLEAN: lambda value: _BOOLEAN_RE.fullmatch(value) is not None,
+    INT: lambda value: _fits_integer(value, 2**31),
+    BIGINT: lambda value: _fits_integer(value, 2**63),
+    DOUBLE: lambda value: _DOUBLE_RE.fullmatch(value) is not None,
+    DATE: lambda value: _is_calendar_date(_DATE_RE.fullmatch(value)),
+    TIMESTAMP: lambda value: _is_calendar_date(_TIMESTAMP_OR_DATE_RE.fullmatch(value)),
+    TIME: lambda value: _TIME_RE.fullmatch(value) is not None,
+}
+
+
+def type_of(value: str) -> str:
+    """The narrowest type of one non-null value."""
+    for candidate in (BOOLEAN, INT, BIGINT, DOUBLE, DATE, TIMESTAMP, TIME):
+        if ACCEPTS[candidate](value):
+            return candidate
+    return STRING
+
+
+def widen(current: str | None, new: str) -> str:
+    """The narrowest type holding both ``current`` and ``new``."""
+    if current is None or current == new:
+        return new
+    for chain in WIDENING_CHAINS:
+        if current in chain and new in chain:
+            return chain[max(chain.index(current), chain.index(new))]
+    return STRING
+
+
+def _batch_pattern(value: str) -> re.Pattern[str]:
+    """A regex for a "\\n"-joined batch of cells, each null or matching ``value``."""
+    cell = f"(?:{value}|NA|N/A|NULL|null|)"
+    return re.compile(f"{cell}(?:\n{cell})*")
+
+
+# The fast path: each pattern accepts only values its type's exact check accepts.
+FAST_BATCH = {
+    BOOLEAN: _batch_pattern(_BOOLEAN),
+    INT: _batch_pattern(r"[+-]?0*[0-9]{1,9}"),
+    BIGINT: _batch_pattern(r"[+-]?0*[0-9]{1,18}"),
+    DOUBLE: _batch_pattern(_DOUBLE),
+    DATE: _batch_pattern(_SURE_DATE),
+    TIMESTAMP: _batch_pattern(_SURE_DATE + r"(?:[T ]" + _CLOCK + _ZONE + r"?)?"),
+    TIME: _batch_pattern(_CLOCK),
+}
+
+
+class ColumnTypes:
+    """Per-column candidate types, widened batch by batch; memory grows with columns, not rows."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.types: list[str | None] = [None] * width
+        self.rows = 0
+        self.ragged_rows = 0
+        self.first_ragged_row = 0
+
+    def add(self, rows: list[list[str]]) -> None:
+        """Widen the column types with a batch of rows."""
+        width = self.width
+        if len(rows[0]) != width or len(set(map(len, rows))) != 1:
+            rows = self._even(rows)
+        self.rows += len(rows)
+        types = self.types
+        for index, values in enumerate(zip(*rows)):
+            current = types[index]
+            if current == STRING:
+                continue
+            if current is None:
+                if NULLS.issuperset(values):
+                    continue
+            else:
+                joined = "\n".join(values)
+                if joined.count("\n") == len(values) - 1 and FAST_BATCH[current].fullmatch(joined):
+                    continue
+            types[index] = self._widen_by_value(current, values)
+
+    @staticmethod
+    def _widen_by_value(current: str | None, values: Iterable[str]) -> str | None:
+        """The slow path: check each value exactly, widening on the first that does not fit."""
+        accepts = ACCEPTS[current] if current is not None else None
+        for value in values:
+            if value in NULLS or (accepts is not None and accepts(value)):
+                continue
+            current = widen(current, type_of(value))
+            if current == STRING:
+                return STRING
+            accepts = ACCEPTS[current]
+        return current
+
+    def _even(self, rows: list[list[str]]) -> list[list[str]]:
+        """Pad short rows with nulls and cut long ones, counting them."""
+        width = self.width
+        for position, row in enumerate(rows):
+            if len(row) != width:
+                if not self.ragged_rows:
+                    self.first_ragged_row = self.rows + position + 1
+                self.ragged_rows += 1
+        return [row if len(row) == width else (row + [""] * width)[:width] for row in rows]
+
+    def result(self) -> list[str]:
+        """The inferred types; a column with only nulls is STRING."""
+        return [column_type or STRING for column_type in self.types]
+
