@@ -1,0 +1,1672 @@
+"""A fast, standard-library-only reader for Protocol Buffers schemas.
+
+It reads `.proto` files of every syntax protoc knows (proto2, proto3, editions
+2023 and 2024), loads their imports, resolves type names the way protoc does
+and turns a message into the column tree of the minigest contract::
+
+    proto = parse_file("shop/order.proto", import_paths=["protos"])
+    message = find_message(proto, "shop.Order")
+    columns = message_columns(message)      # [{"name": ..., "dataType": ...}, ...]
+    proto.warnings                          # unresolved types, missing imports
+
+Bad text raises `ProtoParseError`, whose text is `file:line:column: message`.
+Well-known types (`google/protobuf/*.proto`) are built in, so a schema that
+imports them needs no copy of those files.
+
+The lexer is one compiled regular expression; the parser is recursive descent
+over a flat token list; options are checked for shape but never interpreted,
+since they never change columns.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import re
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+__all__ = [
+    "ProtoParseError",
+    "ProtoFile",
+    "MessageDef",
+    "EnumDef",
+    "FieldDef",
+    "parse_text",
+    "parse_file",
+    "find_message",
+    "message_columns",
+    "WELL_KNOWN_FILES",
+    "MAX_NESTING",
+    "MAX_COLUMNS",
+]
+
+#: Deepest nesting of definitions (and of column trees) accepted; deeper input
+#: gets a clear error instead of Python's RecursionError.
+MAX_NESTING = 100
+#: Largest column tree built for one message before giving up with an error.
+MAX_COLUMNS = 100_000
+
+# --------------------------------------------------------------------------- errors
+
+
+class ProtoParseError(Exception):
+    """A .proto file that cannot be read; `str()` is `file:line:column: message`."""
+
+    def __init__(self, message: str, file: str, line: int = 0, column: int = 0) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}:{self.column}: {self.message}"
+        return f"{self.file}: {self.message}"
+
+
+def _line_starts(text: str) -> List[int]:
+    return [0] + [match.end() for match in re.finditer("\n", text)]
+
+
+def _locate(starts: List[int], offset: int) -> Tuple[int, int]:
+    line = bisect.bisect_right(starts, offset)
+    return line, offset - starts[line - 1] + 1
+
+
+# --------------------------------------------------------------------------- lexer
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<skip>[ \t\r\n\f\v]+|//[^\n]*|/\*(?s:.*?)\*/)
+  | (?P<id>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<num>(?:[0-9]|\.[0-9])(?:[eE][+-][0-9]|[A-Za-z0-9_.])*)
+  | (?P<str>"(?:[^"\\\n]|\\[^\n])*"|'(?:[^'\\\n]|\\[^\n])*')
+  | (?P<bad>/\*|["']|[^!-~])
+  | (?P<sym>[!-~])
+    """,
+    re.VERBOSE | re.ASCII,
+)
+_INT_RE = re.compile(r"0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*")
+_FLOAT_RE = re.compile(r"(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_ESCAPE_RE = re.compile(r"\\(?:([0-7]{1,3})|[xX]([0-9A-Fa-f]{1,2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|([abfnrtv\\?'\"])|(.?))")
+_SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
+                   "\\": "\\", "?": "?", "'": "'", '"': '"'}
+
+# Token kinds. A token's text tells symbols and keywords apart (a string's text
+# keeps its quotes), so the parser mostly compares texts.
+_ID, _INT, _FLOAT, _STR, _SYM, _EOF = "identifier", "integer", "number", "string", "symbol", "end of file"
+
+
+def _number_error(text: str) -> str:
+    """Say what is wrong with a malformed number the way protoc would."""
+    if text[:2] in ("0x", "0X"):
+        return "\"0x\" must be followed by hex digits." if len(text) == 2 else "Need space between number and identifier."
+    if len(text) > 1 and text[0] == "0" and text[1].isdigit():
+        if "." in text:
+            return "Hex and octal numbers must be integers."
+        if re.match(r"0[0-7]*[89]", text):
+            return "Numbers starting with leading zero must be in octal."
+    body = re.match(r"[0-9]*\.?[0-9]*(?:[eE][+-]?[0-9]*)?", text)
+    rest = text[body.end():] if body else text
+    if re.search(r"[eE][+-]?$", text[: body.end()] if body else ""):
+        return "\"e\" must be followed by exponent."
+    if rest.startswith("."):
+        return "Already saw decimal point or exponent; can't have another one."
+    return "Need space between number and identifier."
+
+
+def _decode_string(raw: str, fail: "_Fail", offset: int) -> str:
+    """The value of a string literal (quotes included in `raw`), escapes decoded."""
+    body = raw[1:-1]
+    if "\\" not in body:
+        return body
+
+    def replace(match: "re.Match[str]") -> str:
+        octal, hex_, short_u, long_u, simple, bad = match.groups()
+        if octal is not None:
+            return chr(int(octal, 8) & 0xFF)
+        if hex_ is not None:
+            return chr(int(hex_, 16))
+        if short_u is not None or long_u is not None:
+            code = int(short_u or long_u, 16)
+            if code > 0x10FFFF:
+                fail("Expected eight hex digits up to 10ffff for \\U escape sequence", offset + 1 + match.start())
+            return chr(code)
+        if simple is not None:
+            return _SIMPLE_ESCAPES[simple]
+        where = offset + 1 + match.start()
+        if bad in ("x", "X"):
+            fail("Expected hex digits for escape sequence.", where)
+        if bad == "u":
+            fail("Expected four hex digits for \\u escape sequence.", where)
+        if bad == "U":
+            fail("Expected eight hex digits up to 10ffff for \\U escape sequence", where)
+        fail("Invalid escape sequence in string literal.", where)
+        return ""  # not reached: fail() raises
+
+    return _ESCAPE_RE.sub(replace, body)
+
+
+class _Fail:
+    """Raises a located ProtoParseError for an offset of one text."""
+
+    __slots__ = ("text", "file", "_starts")
+
+    def __init__(self, text: str, file: str) -> None:
+        self.text = text
+        self.file = file
+        self._starts: Optional[List[int]] = None
+
+    def location(self, offset: int) -> Tuple[int, int]:
+        if self._starts is None:
+            self._starts = _line_starts(self.text)
+        return _locate(self._starts, offset)
+
+    def __call__(self, message: str, offset: int) -> None:
+        line, column = self.location(offset)
+        raise ProtoParseError(message, self.file, line, column)
+
+
+def _tokenize(text: str, fail: _Fail) -> Tuple[List[str], List[str], List[int], Dict[int, str]]:
+    """Split text into parallel lists of kinds, texts and offsets (plus string values)."""
+    kinds: List[str] = []
+    texts: List[str] = []
+    offsets: List[int] = []
+    strings: Dict[int, str] = {}
+    start = 1 if text.startswith("\ufeff") else 0
+    for match in _TOKEN_RE.finditer(text, start):
+        kind = match.lastgroup
+        if kind == "skip":
+            continue
+        value = match.group()
+        offset = match.start()
+        if kind == "id":
+            kinds.append(_ID)
+        elif kind == "sym":
+            kinds.append(_SYM)
+        elif kind == "num":
+            if _INT_RE.fullmatch(value):
+                kinds.append(_INT)
+            elif _FLOAT_RE.fullmatch(value) and ("." in value or "e" in value or "E" in value):
+                kinds.append(_FLOAT)
+            else:
+                fail(_number_error(value), offset)
+        elif kind == "str":
+            strings[len(texts)] = _decode_string(value, fail, offset)
+            kinds.append(_STR)
+        else:
+            if value.startswith("/*"):
+                fail("End-of-file inside block comment (the comment starts here).", offset)
+            if value[0] in "\"'":
+                fail("Multiline strings are not allowed. Did you miss a \"? (the string starts here)", offset)
+            if value == "\ufeff":
+                fail("A byte order mark is only allowed at the very start of the file.", offset)
+            fail(f"Unexpected character {value!r}.", offset)
+        texts.append(value)
+        offsets.append(offset)
+    kinds.append(_EOF)
+    texts.append("")
+    offsets.append(len(text))
+    return kinds, texts, offsets, strings
+
+
+# --------------------------------------------------------------------------- model
+
+SCALAR_TYPES: Dict[str, str] = {
+    "double": "DOUBLE", "float": "FLOAT",
+    "int32": "INT", "int64": "INT", "uint32": "INT", "uint64": "INT", "sint32": "INT", "sint64": "INT",
+    "fixed32": "INT", "fixed64": "INT", "sfixed32": "INT", "sfixed64": "INT",
+    "bool": "BOOLEAN", "string": "STRING", "bytes": "BYTES",
+}
+_MAP_KEY_TYPES = frozenset(SCALAR_TYPES) - {"double", "float", "bytes"}
+_LABELS = ("optional", "required", "repeated")
+_MAX_FIELD_NUMBER = 536_870_911
+
+
+class EnumDef:
+    """An enum definition: only its name matters for columns."""
+
+    __slots__ = ("name", "full_name", "file", "offset")
+
+    def __init__(self, name: str, full_name: str, file: "ProtoFile", offset: int) -> None:
+        self.name = name
+        self.full_name = full_name
+        self.file = file
+        self.offset = offset
+
+
+class FieldDef:
+    """A field of a message (or an extension); `target` is set by resolution."""
+
+    __slots__ = ("name", "number", "label", "type_name", "key_type", "is_map", "offset", "scope", "target")
+
+    def __init__(self, name: str, number: int, label: str, type_name: str, offset: int, scope: str,
+                 key_type: Optional[str] = None) -> None:
+        self.name = name
+        self.number = number
+        self.label = label
+        self.type_name = type_name      # as written; the value type for a map
+        self.key_type = key_type        # map key type, None for other fields
+        self.is_map = key_type is not None
+        self.offset = offset
+        self.scope = scope              # full name of the scope the type is looked up from
+        self.target: Union[str, MessageDef, EnumDef, None] = SCALAR_TYPES.get(type_name)
+
+
+class MessageDef:
+    """A message (or a group's message): its fields in declaration order."""
+
+    __slots__ = ("name", "full_name", "file", "offset", "fields", "messages")
+
+    def __init__(self, name: str, full_name: str, file: "ProtoFile", offset: int) -> None:
+        self.name = name
+        self.full_name = full_name
+        self.file = file
+        self.offset = offset
+        self.fields: List[FieldDef] = []
+        self.messages: List[MessageDef] = []   # nested messages, groups included
+
+    @property
+    def relative_name(self) -> str:
+        """The name inside the package (`Outer.Inner`)."""
+        package = self.file.package
+        return self.full_name[len(package) + 1:] if package else self.full_name
+
+    def __repr__(self) -> str:
+        return f"<MessageDef {self.full_name}>"
+
+
+# Symbol kinds other than messages and enums: aggregates can hold names.
+_PACKAGE, _SERVICE, _VALUE = "package", "service", "value"
+_Symbol = Union[MessageDef, EnumDef, str]
+
+
+class ProtoFile:
+    """One parsed .proto file: definitions, imports, and what resolution found."""
+
+    def __init__(self, name: str, path: str, text: str) -> None:
+        self.name = name                     # import name (path under its root)
+        self.path = path                     # where it was read from, for messages
+        self.syntax = "proto2"               # proto2, proto3 or editions
+        self.edition = ""                    # "2023", "2024" for editions
+        self.package = ""
+        self.imports: List[Tuple[str, str, int]] = []   # (import name, "", "public", "weak" or "option", offset)
+        self.messages: List[MessageDef] = []            # top-level messages, groups of top-level extends included
+        self.all_messages: Dict[str, MessageDef] = {}   # by full name, in declaration order
+        self.fields: List[FieldDef] = []                # every field and extension, for resolution
+        self.extendees: List[Tuple[str, str, int]] = []  # (type name, scope, offset)
+        self.symbols: Dict[str, _Symbol] = {}
+        self.dependencies: List[ProtoFile] = []          # direct imports that were found
+        self.public_dependencies: List[ProtoFile] = []
+        self.warnings: List[str] = []
+        self._fail = _Fail(text, path)
+
+    def location(self, offset: int) -> str:
+        """`file:line:column` for an offset into this file's text."""
+        line, column = self._fail.location(offset)
+        return f"{self.path}:{line}:{column}"
+
+    def __repr__(self) -> str:
+        return f"<ProtoFile {self.name}>"
+
+
+# --------------------------------------------------------------------------- parser
+
+
+class _Parser:
+    """Recursive-descent parser filling a ProtoFile from its tokens."""
+
+    def __init__(self, file: ProtoFile, text: str) -> None:
+        self.file = file
+        self.fail = file._fail
+        self.kinds, self.texts, self.offsets, self.strings = _tokenize(text, self.fail)
+        self.i = 0
+        self.depth = 0
+
+    # -- token helpers
+
+    def error(self, message: str, index: Optional[int] = None) -> None:
+        self.fail(message, self.offsets[self.i if index is None else index])
+
+    def expect(self, text: str, message: Optional[str] = None) -> int:
+        i = self.i
+        if self.texts[i] != text or self.kinds[i] is _STR:
+            self.error(message or f"Expected \"{text}\".")
+        self.i = i + 1
+        return i
+
+    def accept(self, text: str) -> bool:
+        if self.texts[self.i] == text and self.kinds[self.i] is not _STR:
+            self.i += 1
+            return True
+        return False
+
+    def ident(self, message: str = "Expected identifier.") -> str:
+        i = self.i
+        if self.kinds[i] is not _ID:
+            self.error(message)
+        self.i = i + 1
+        return self.texts[i]
+
+    def string(self, message: str = "Expected string.") -> str:
+        """A string literal; adjacent literals are joined as in C."""
+        i = self.i
+        if self.kinds[i] is not _STR:
+            self.error(message)
+        parts = [self.strings[i]]
+        i += 1
+        while self.kinds[i] is _STR:
+            parts.append(self.strings[i])
+            i += 1
+        self.i = i
+        return "".join(parts)
+
+    def integer(self, message: str = "Expected integer.") -> int:
+        i = self.i
+        if self.kinds[i] is not _INT:
+            self.error(message)
+        self.i = i + 1
+        return _int_value(self.texts[i])
+
+    def dotted(self, message: str = "Expected identifier.") -> str:
+        """`a.b.c`, whitespace and comments allowed around the dots."""
+        parts = [self.ident(message)]
+        while self.accept("."):
+            parts.append(self.ident())
+        return ".".join(parts)
+
+    def type_name(self) -> str:
+        """A scalar type keyword, or a (possibly absolute) message or enum name."""
+        i = self.i
+        if self.kinds[i] is _ID and self.texts[i] in SCALAR_TYPES:
+            self.i = i + 1
+            return self.texts[i]
+        if self.accept("."):
+            return "." + self.dotted("Expected type name.")
+        return self.dotted("Expected type name.")
+
+    def end(self) -> None:
+        self.expect(";")
+
+    def nest(self, index: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            self.error(f"Definitions are nested more than {MAX_NESTING} levels deep.", index)
+
+    def define(self, full_name: str, symbol: _Symbol, index: int) -> None:
+        symbols = self.file.symbols
+        if full_name in symbols:
+            scope, _, name = full_name.rpartition(".")
+            self.error(f"\"{name}\" is already defined in \"{scope}\"." if scope
+                       else f"\"{name}\" is already defined.", index)
+        symbols[full_name] = symbol
+
+    @staticmethod
+    def qualify(scope: str, name: str) -> str:
+        return f"{scope}.{name}" if scope else name
+
+    # -- file
+
+    def parse(self) -> ProtoFile:
+        file = self.file
+        texts = self.texts
+        if texts[0] in ("syntax", "edition") and texts[1] == "=":
+            self.syntax_statement()
+        else:
+            file.warnings.append(f"{file.path}: no syntax specified, assuming proto2")
+        package_seen = False
+        while self.kinds[self.i] is not _EOF:
+            word = texts[self.i]
+            if word == ";" and self.kinds[self.i] is _SYM:
+                self.i += 1
+            elif word == "message":
+                self.message(file.package, file.messages)
+            elif word == "enum":
+                self.enum(file.package)
+            elif word == "service":
+                self.service()
+            elif word == "extend":
+                self.extend(file.package, file.messages)
+            elif word == "import":
+                self.import_statement()
+            elif word == "package":
+                if package_seen:
+                    self.error("Multiple package definitions.")
+                package_seen = True
+                self.package_statement()
+            elif word == "option":
+                self.option_statement()
+            elif self.visibility():
+                if texts[self.i] == "message":
+                    self.message(file.package, file.messages)
+                else:
+                    self.enum(file.package)
+            else:
+                self.error("Expected top-level statement (e.g. \"message\").")
+        return file
+
+    def syntax_statement(self) -> None:
+        file = self.file
+        keyword = self.texts[self.i]
+        self.i += 2
+        at = self.i
+        value = self.string(f"Expected a string after \"{keyword} =\".")
+        if keyword == "syntax":
+            if value not in ("proto2", "proto3"):
+                self.error(f"Unrecognized syntax identifier \"{value}\".  This parser only recognizes "
+                           "\"proto2\" and \"proto3\".", at)
+            file.syntax = value
+        else:
+            if value not in ("2023", "2024"):
+                later = value.isdigit() and int(value) > 2024
+                self.error(f"Edition {value} is later than the maximum supported edition 2024" if later
+                           else f"Unknown edition \"{value}\".", at)
+            file.syntax = "editions"
+            file.edition = value
+        self.end()
+
+    def visibility(self) -> bool:
+        """Edition 2024's `export` / `local` before a message or enum."""
+        i = self.i
+        if (self.texts[i] in ("export", "local") and self.kinds[i] is _ID and self.file.edition >= "2024"
+                and self.texts[i + 1] in ("message", "enum") and self.kinds[i + 2] is _ID):
+            self.i = i + 1
+            return True
+        return False
+
+    def package_statement(self) -> None:
+        self.i += 1
+        name = self.dotted("Expected package name.")
+        self.file.package = name
+        prefix = ""
+        for part in name.split("."):
+            prefix = self.qualify(prefix, part)
+            symbol = self.file.symbols.get(prefix)
+            if symbol is not None and symbol != _PACKAGE:
+                self.error(f"\"{prefix}\" is already defined (as something other than a package).")
+            self.file.symbols[prefix] = _PACKAGE
+        self.end()
+
+    def import_statement(self) -> None:
+        at = self.i
+        self.i += 1
+        modifier = ""
+        if self.kinds[self.i] is _ID and self.texts[self.i] in ("public", "weak", "option"):
+            modifier = self.texts[self.i]
+            if modifier == "weak" and self.file.edition >= "2024":
+                self.error("weak import is not supported in edition 2024 and above. "
+                           "Consider using option import instead.")
+            if modifier == "option" and self.file.edition < "2024":
+                self.error("option import is only supported in edition 2024 and above.")
+            self.i += 1
+        name = self.string("Expected a string naming the file to import.")
+        self.file.imports.append((name, modifier, self.offsets[at]))
+        self.end()
+
+    # -- options
+
+    def option_statement(self) -> None:
+        self.i += 1
+        self.option_name()
+        self.expect("=")
+        self.option_value()
+        self.end()
+
+    def option_name(self) -> None:
+        while True:
+            if self.accept("("):
+                self.accept(".")
+                self.dotted()
+                self.expect(")", "Expected \")\".")
+            else:
+                self.ident()
+            if not self.accept("."):
+                return
+
+    def option_value(self) -> None:
+        kinds, texts = self.kinds, self.texts
+        if self.accept("{"):
+            self.skip_aggregate()
+            return
+        sign = texts[self.i] in ("-", "+") and kinds[self.i] is _SYM
+        if sign:
+            self.i += 1
+        kind = kinds[self.i]
+        if kind is _ID:
+            if sign and texts[self.i] not in ("inf", "nan"):
+                self.error("Identifier after '-' symbol must be inf or nan.")
+            self.i += 1
+        elif kind is _INT or kind is _FLOAT:
+            self.i += 1
+        elif kind is _STR and not sign:
+            self.string()
+        else:
+            self.error("Expected option value.")
+
+    def skip_aggregate(self) -> None:
+        """Skip a message literal after its `{`, as protoc does: by balancing braces."""
+        texts, kinds = self.texts, self.kinds
+        opened = self.i - 1
+        depth = 1
+        i = self.i
+        while True:
+            kind = kinds[i]
+            if kind is _SYM:
+                text = texts[i]
+                if text == "{":
+                    depth += 1
+                elif text == "}":
+                    depth -= 1
+                    if depth == 0:
+                        self.i = i + 1
+                        return
+            elif kind is _EOF:
+                self.error("Unexpected end of stream while parsing aggregate value "
+                           "(the value starts here).", opened)
+            i += 1
+
+    def compact_options(self) -> None:
+        """`[name = value, ...]` after a field, enum value or range, if present."""
+        if not self.accept("["):
+            return
+        while True:
+            self.option_name()
+            self.expect("=")
+            self.option_value()
+            if self.accept("]"):
+                return
+            self.expect(",", "Expected \",\" or \"]\".")
+
+    # -- messages
+
+    def message(self, scope: str, siblings: List[MessageDef]) -> MessageDef:
+        at = self.i
+        self.i += 1
+        name_at = self.i
+        name = self.ident("Expected message name.")
+        message = self.new_message(name, scope, name_at, siblings)
+        self.nest(at)
+        self.message_body(message, at)
+        self.depth -= 1
+        return message
+
+    def new_message(self, name: str, scope: str, index: int, siblings: List[MessageDef]) -> MessageDef:
+        full_name = self.qualify(scope, name)
+        message = MessageDef(name, full_name, self.file, self.offsets[index])
+        self.define(full_name, message, index)
+        self.file.all_messages[full_name] = message
+        siblings.append(message)
+        return message
+
+    def message_body(self, message: MessageDef, opened: int) -> None:
+        self.expect("{")
+        texts, kinds = self.texts, self.kinds
+        scope = message.full_name
+        numbers: Dict[int, str] = {}
+        while True:
+            word = texts[self.i]
+            kind = kinds[self.i]
+            if kind is _SYM:
+                if word == "}":
+                    self.i += 1
+                    return
+                if word == ";":
+                    self.i += 1
+                    continue
+            elif kind is _EOF:
+                line, _ = self.fail.location(self.offsets[opened])
+                self.error(f"Reached end of input in message definition (missing '}}' for the "
+                           f"message opened on line {line}).")
+            if kind is _ID:
+                if word == "message":
+                    self.message(scope, message.messages)
+                    continue
+                if word == "enum":
+                    self.enum(scope)
+                    continue
+                if word == "extensions":
+                    self.ranges(allow_names=False, negative=False)
+                    continue
+                if word == "reserved":
+                    self.reserved(negative=False)
+                    continue
+                if word == "extend":
+                    self.extend(scope, message.messages)
+                    continue
+                if word == "option":
+                    self.option_statement()
+                    continue
+                if word == "oneof":
+                    self.oneof(message, numbers)
+                    continue
+                if self.visibility():
+                    if texts[self.i] == "message":
+                        self.message(scope, message.messages)
+                    else:
+                        self.enum(scope)
+                    continue
+            self.field(message, scope, numbers, in_oneof=False, extendee=False)
+
+    def field(self, message: MessageDef, scope: str, numbers: Optional[Dict[int, str]], *,
+              in_oneof: bool, extendee: bool) -> None:
+        """One field, map field or group; `message` is where a group's type goes."""
+        texts, kinds = self.texts, self.kinds
+        file = self.file
+        start = self.i
+        label = ""
+        if kinds[start] is _ID and texts[start] in _LABELS:
+            label = texts[start]
+            if in_oneof:
+                self.error("Fields in oneofs must not have labels (required / optional / repeated).")
+            if file.syntax == "editions" and label != "repeated":
+                self.error(f"Label \"{label}\" is not supported in editions."
+                           + (" Use features.field_presence = LEGACY_REQUIRED." if label == "required" else
+                              " By default, all singular fields have presence unless features.field_presence is set."))
+            if file.syntax == "proto3" and label == "required":
+                self.error("Required fields are not allowed in proto3.")
+            self.i += 1
+        type_at = self.i
+        key_type: Optional[str] = None
+        is_group = False
+        if texts[type_at] == "map" and kinds[type_at] is _ID and texts[type_at + 1] == "<":
+            if label:
+                self.error("Field labels (required/optional/repeated) are not allowed on map fields.", start)
+            if in_oneof:
+                self.error("Map fields are not allowed in oneofs.")
+            if extendee:
+                self.error("Map fields are not allowed to be extensions.")
+            self.i += 2
+            key_at = self.i
+            key_type = self.type_name()
+            if key_type not in _MAP_KEY_TYPES:
+                self.error("Key in map fields cannot be float/double, bytes or message types.", key_at)
+            self.expect(",")
+            type_name = self.type_name()
+            self.expect(">")
+        else:
+            if not label and not in_oneof and file.syntax == "proto2":
+                self.error("Expected \"required\", \"optional\", or \"repeated\".")
+            if texts[type_at] == "group" and kinds[type_at] is _ID:
+                is_group = True
+                self.i += 1
+                type_name = ""
+            else:
+                type_name = self.type_name()
+        name_at = self.i
+        name = self.ident("Expected field name.")
+        self.expect("=", "Missing field number.")
+        number_at = self.i
+        number = self.integer("Expected field number.")
+        self.check_number(number, number_at)
+        self.compact_options()
+        if is_group:
+            if not name[0].isupper():
+                self.error("Group names must start with a capital letter.", name_at)
+            if file.syntax != "proto2":
+                self.error("Groups are not supported in proto3 syntax." if file.syntax == "proto3"
+                           else "Group syntax is no longer supported in editions. To get group behavior "
+                                "you can specify features.message_encoding = DELIMITED on a message field.",
+                           type_at)
+            group = self.new_message(name, scope, name_at, message.messages)
+            type_name = "." + group.full_name
+            field_name = name.lower()
+        else:
+            field_name = name
+        full_name = self.qualify(scope, field_name)
+        field = FieldDef(field_name, number, label, type_name, self.offsets[name_at], full_name, key_type)
+        if is_group:
+            field.target = group
+            self.nest(start)
+            self.message_body(group, start)
+            self.depth -= 1
+        else:
+            self.end()
+        self.define(full_name, _VALUE, name_at)
+        if numbers is not None:
+            if number in numbers:
+                self.error(f"Field number {number} has already been used in \"{scope}\" by field "
+                           f"\"{numbers[number]}\".", number_at)
+            numbers[number] = field_name
+            message.fields.append(field)
+        file.fields.append(field)
+
+    def check_number(self, number: int, index: int) -> None:
+        if number < 1:
+            self.error("Field numbers must be positive integers.", index)
+        if number > _MAX_FIELD_NUMBER:
+            self.error(f"Field numbers cannot be greater than {_MAX_FIELD_NUMBER}.", index)
+        if 19000 <= number <= 19999:
+            self.error("Field numbers 19000 through 19999 are reserved for the protocol buffer "
+                       "library implementation.", index)
+
+    def oneof(self, message: MessageDef, numbers: Dict[int, str]) -> None:
+        self.i += 1
+        name_at = self.i
+        name = self.ident("Expected oneof name.")
+        self.define(self.qualify(message.full_name, name), _VALUE, name_at)
+        self.expect("{")
+        while not self.accept("}"):
+            if self.kinds[self.i] is _EOF:
+                self.error("Reached end of input in oneof definition (missing '}').")
+            if self.accept(";"):
+                continue
+            if self.texts[self.i] == "option" and self.kinds[self.i] is _ID:
+                self.option_statement()
+                continue
+            self.field(message, message.full_name, numbers, in_oneof=True, extendee=False)
+
+    def extend(self, scope: str, siblings: List[MessageDef]) -> None:
+        """`extend T { ... }`: extensions are no fields of T, but groups define messages here."""
+        self.i += 1
+        at = self.i
+        extendee = self.type_name()
+        self.file.extendees.append((extendee, scope, self.offsets[at]))
+        self.expect("{")
+        holder = MessageDef("", scope, self.file, 0)
+        holder.messages = siblings
+        while not self.accept("}"):
+            if self.kinds[self.i] is _EOF:
+                self.error("Reached end of input in extend definition (missing '}').")
+            if self.accept(";"):
+                continue
+            self.field(holder, scope, None, in_oneof=False, extendee=True)
+
+    def ranges(self, *, allow_names: bool, negative: bool) -> None:
+        """`extensions` / `reserved` numbers: `1, 5 to 9, 100 to max`, then options."""
+        self.i += 1
+        while True:
+            self.range_bound(negative)
+            if self.accept("to"):
+                if not self.accept("max"):
+                    self.range_bound(negative)
+            if not self.accept(","):
+                break
+        self.compact_options()
+        self.end()
+
+    def range_bound(self, negative: bool) -> int:
+        sign = -1 if negative and self.accept("-") else 1
+        return sign * self.integer("Expected field number range.")
+
+    def reserved(self, *, negative: bool) -> None:
+        kind = self.kinds[self.i + 1]
+        if kind is _STR or kind is _ID:
+            editions = self.file.syntax == "editions"
+            if kind is _STR and editions:
+                self.error("Reserved names must be identifiers in editions, not string literals.", self.i + 1)
+            if kind is _ID and not editions:
+                self.error("Reserved names must be string literals. (Only editions supports identifiers.)",
+                           self.i + 1)
+            self.i += 1
+            while True:
+                if editions:
+                    self.ident()
+                else:
+                    self.string()
+                if not self.accept(","):
+                    break
+            self.end()
+            return
+        self.ranges(allow_names=False, negative=negative)
+
+    # -- enums and services
+
+    def enum(self, scope: str) -> None:
+        at = self.i
+        self.i += 1
+        name_at = self.i
+        name = self.ident("Expected enum name.")
+        full_name = self.qualify(scope, name)
+        self.define(full_name, EnumDef(name, full_name, self.file, self.offsets[name_at]), name_at)
+        self.expect("{")
+        first = True
+        while not self.accept("}"):
+            word = self.texts[self.i]
+            kind = self.kinds[self.i]
+            if kind is _EOF:
+                line, _ = self.fail.location(self.offsets[at])
+                self.error(f"Reached end of input in enum definition (missing '}}' for the enum opened "
+                           f"on line {line}).")
+            if self.accept(";"):
+                continue
+            if kind is _ID and word == "option":
+                self.option_statement()
+            elif kind is _ID and word == "reserved":
+                self.reserved(negative=True)
+            else:
+                value_at = self.i
+                value_name = self.ident()
+                self.expect("=", "Missing numeric value for enum constant.")
+                negative = self.accept("-")
+                number_at = self.i
+                number = self.integer("Expected integer.") * (-1 if negative else 1)
+                if first and number != 0 and self.file.syntax == "proto3":
+                    self.error("The first enum value must be zero for open enums.", number_at)
+                first = False
+                self.compact_options()
+                self.end()
+                # Enum values live in the scope that holds the enum, as in C++.
+                self.define(self.qualify(scope, value_name), _VALUE, value_at)
+
+    def service(self) -> None:
+        self.i += 1
+        name_at = self.i
+        name = self.ident("Expected service name.")
+        full_name = self.qualify(self.file.package, name)
+        self.define(full_name, _SERVICE, name_at)
+        self.expect("{")
+        while not self.accept("}"):
+            kind = self.kinds[self.i]
+            word = self.texts[self.i]
+            if kind is _EOF:
+                self.error("Reached end of input in service definition (missing '}').")
+            if self.accept(";"):
+                continue
+            if kind is _ID and word == "option":
+                self.option_statement()
+                continue
+            self.expect("rpc", "Expected \"rpc\" or \"option\".")
+            method_at = self.i
+            method = self.ident("Expected method name.")
+            self.define(self.qualify(full_name, method), _VALUE, method_at)
+            for keyword in ("", "returns"):
+                if keyword:
+                    self.expect(keyword)
+                self.expect("(")
+                # `stream` is a keyword only when a type name follows it.
+                if (self.texts[self.i] == "stream" and self.kinds[self.i] is _ID
+                        and (self.kinds[self.i + 1] is _ID or self.texts[self.i + 1] == ".")):
+                    self.i += 1
+                at = self.i
+                self.file.extendees.append((self.type_name(), full_name, self.offsets[at]))
+                self.expect(")")
+            if self.accept("{"):
+                while not self.accept("}"):
+                    if self.accept(";"):
+                        continue
+                    if self.texts[self.i] == "option" and self.kinds[self.i] is _ID:
+                        self.option_statement()
+                    else:
+                        self.error("Expected \"option\" or \"}\".")
+            else:
+                self.end()
+
+
+def _int_value(text: str) -> int:
+    if text[:2] in ("0x", "0X"):
+        return int(text, 16)
+    if len(text) > 1 and text[0] == "0":
+        return int(text, 8)
+    return int(text)
+
+
+def parse_text(text: str, name: str = "<string>", path: Optional[str] = None) -> ProtoFile:
+    """Parse one .proto text (imports are recorded, not loaded, and nothing is resolved)."""
+    file = ProtoFile(name, path or name, text)
+    return _Parser(file, text).parse()
+
+
+# --------------------------------------------------------------------------- well-known types
+
+# Compact definitions of the files every protoc ships, so that schemas using
+# them need no copy: structure only (fields, nested types, enum values), no
+# comments or options. Struct, Value and ListValue recurse into each other.
+WELL_KNOWN_FILES: Dict[str, str] = {
+    "google/protobuf/any.proto": """syntax = "proto3"; package google.protobuf;
+message Any {
+  string type_url = 1;
+  bytes value = 2;
+}""",
+    "google/protobuf/api.proto": """syntax = "proto3"; package google.protobuf;
+import "google/protobuf/source_context.proto";
+import "google/protobuf/type.proto";
+message Api {
+  string name = 1;
+  repeated Method methods = 2;
+  repeated Option options = 3;
+  string version = 4;
+  SourceContext source_context = 5;
+  repeated Mixin mixins = 6;
+  Syntax syntax = 7;
+  string edition = 8;
+}
+message Method {
+  string name = 1;
+  string request_type_url = 2;
+  bool request_streaming = 3;
+  string response_type_url = 4;
+  bool response_streaming = 5;
+  repeated Option options = 6;
+  Syntax syntax = 7;
+  string edition = 8;
+}
+message Mixin {
+  string name = 1;
+  string root = 2;
+}""",
+    "google/protobuf/compiler/plugin.proto": """syntax = "proto2"; package google.protobuf.compiler;
+import "google/protobuf/descriptor.proto";
+message Version {
+  optional int32 major = 1;
+  optional int32 minor = 2;
+  optional int32 patch = 3;
+  optional string suffix = 4;
+}
+message CodeGeneratorRequest {
+  repeated string file_to_generate = 1;
+  optional string parameter = 2;
+  repeated google.protobuf.FileDescriptorProto proto_file = 15;
+  repeated google.protobuf.FileDescriptorProto source_file_descriptors = 17;
+  optional Version compiler_version = 3;
+}
+message CodeGeneratorResponse {
+  optional string error = 1;
+  optional uint64 supported_features = 2;
+  optional int32 minimum_edition = 3;
+  optional int32 maximum_edition = 4;
+  repeated CodeGeneratorResponse.File file = 15;
+  message File {
+    optional string name = 1;
+    optional string insertion_point = 2;
+    optional string content = 15;
+    optional google.protobuf.GeneratedCodeInfo generated_code_info = 16;
+  }
+  enum Feature { FEATURE_NONE = 0; FEATURE_PROTO3_OPTIONAL = 1; FEATURE_SUPPORTS_EDITIONS = 2; }
+}""",
+    "google/protobuf/cpp_features.proto": """syntax = "proto2"; package pb;
+import "google/protobuf/descriptor.proto";
+message CppFeatures {
+  optional bool legacy_closed_enum = 1;
+  optional CppFeatures.StringType string_type = 2;
+  optional bool enum_name_uses_string_view = 3;
+  optional CppFeatures.RepeatedType repeated_type = 4;
+  enum StringType { STRING_TYPE_UNKNOWN = 0; VIEW = 1; CORD = 2; STRING = 3; }
+  enum RepeatedType { REPEATED_TYPE_UNKNOWN = 0; LEGACY = 1; PROXY = 2; }
+}
+extend google.protobuf.FeatureSet { optional CppFeatures cpp = 1000; }""",
+    "google/protobuf/descriptor.proto": """syntax = "proto2"; package google.protobuf;
+message FileDescriptorSet {
+  repeated FileDescriptorProto file = 1;
+  extensions 536000000 to 536000000;
+}
+message FileDescriptorProto {
+  optional string name = 1;
+  optional string package = 2;
+  repeated string dependency = 3;
+  repeated int32 public_dependency = 10;
+  repeated int32 weak_dependency = 11;
+  repeated string option_dependency = 15;
+  repeated DescriptorProto message_type = 4;
+  repeated EnumDescriptorProto enum_type = 5;
+  repeated ServiceDescriptorProto service = 6;
+  repeated FieldDescriptorProto extension = 7;
+  optional FileOptions options = 8;
+  optional SourceCodeInfo source_code_info = 9;
+  optional string syntax = 12;
+  optional Edition edition = 14;
+}
+message DescriptorProto {
+  optional string name = 1;
+  repeated FieldDescriptorProto field = 2;
+  repeated FieldDescriptorProto extension = 6;
+  repeated DescriptorProto nested_type = 3;
+  repeated EnumDescriptorProto enum_type = 4;
+  repeated DescriptorProto.ExtensionRange extension_range = 5;
+  repeated OneofDescriptorProto oneof_decl = 8;
+  optional MessageOptions options = 7;
+  repeated DescriptorProto.ReservedRange reserved_range = 9;
+  repeated string reserved_name = 10;
+  optional SymbolVisibility visibility = 11;
+  message ExtensionRange {
+    optional int32 start = 1;
+    optional int32 end = 2;
+    optional ExtensionRangeOptions options = 3;
+  }
+  message ReservedRange {
+    optional int32 start = 1;
+    optional int32 end = 2;
+  }
+}
+message ExtensionRangeOptions {
+  repeated UninterpretedOption uninterpreted_option = 999;
+  repeated ExtensionRangeOptions.Declaration declaration = 2;
+  optional FeatureSet features = 50;
+  optional ExtensionRangeOptions.VerificationState verification = 3;
+  message Declaration {
+    optional int32 number = 1;
+    optional string full_name = 2;
+    optional string type = 3;
+    optional bool reserved = 5;
+    optional bool repeated = 6;
+  }
+  enum VerificationState { DECLARATION = 0; UNVERIFIED = 1; }
+  extensions 990 to 998;
+  extensions 1000 to max;
+}
+message FieldDescriptorProto {
+  optional string name = 1;
+  optional int32 number = 3;
+  optional FieldDescriptorProto.Label label = 4;
+  optional FieldDescriptorProto.Type type = 5;
+  optional string type_name = 6;
+  optional string extendee = 2;
+  optional string default_value = 7;
+  optional int32 oneof_index = 9;
+  optional string json_name = 10;
+  optional FieldOptions options = 8;
+  optional bool proto3_optional = 17;
+  enum Type { TYPE_DOUBLE = 1; TYPE_FLOAT = 2; TYPE_INT64 = 3; TYPE_UINT64 = 4; TYPE_INT32 = 5; TYPE_FIXED64 = 6; TYPE_FIXED32 = 7; TYPE_BOOL = 8; TYPE_STRING = 9; TYPE_GROUP = 10; TYPE_MESSAGE = 11; TYPE_BYTES = 12; TYPE_UINT32 = 13; TYPE_ENUM = 14; TYPE_SFIXED32 = 15; TYPE_SFIXED64 = 16; TYPE_SINT32 = 17; TYPE_SINT64 = 18; }
+  enum Label { LABEL_OPTIONAL = 1; LABEL_REPEATED = 3; LABEL_REQUIRED = 2; }
+}
+message OneofDescriptorProto {
+  optional string name = 1;
+  optional OneofOptions options = 2;
+}
+message EnumDescriptorProto {
+  optional string name = 1;
+  repeated EnumValueDescriptorProto value = 2;
+  optional EnumOptions options = 3;
+  repeated EnumDescriptorProto.EnumReservedRange reserved_range = 4;
+  repeated string reserved_name = 5;
+  optional SymbolVisibility visibility = 6;
+  message EnumReservedRange {
+    optional int32 start = 1;
+    optional int32 end = 2;
+  }
+}
+message EnumValueDescriptorProto {
+  optional string name = 1;
+  optional int32 number = 2;
+  optional EnumValueOptions options = 3;
+}
+message ServiceDescriptorProto {
+  optional string name = 1;
+  repeated MethodDescriptorProto method = 2;
+  optional ServiceOptions options = 3;
+}
+message MethodDescriptorProto {
+  optional string name = 1;
+  optional string input_type = 2;
+  optional string output_type = 3;
+  optional MethodOptions options = 4;
+  optional bool client_streaming = 5;
+  optional bool server_streaming = 6;
+}
+message FileOptions {
+  optional string java_package = 1;
+  optional string java_outer_classname = 8;
+  optional bool java_multiple_files = 10;
+  optional bool java_generate_equals_and_hash = 20;
+  optional bool java_string_check_utf8 = 27;
+  optional FileOptions.OptimizeMode optimize_for = 9;
+  optional string go_package = 11;
+  optional bool cc_generic_services = 16;
+  optional bool java_generic_services = 17;
+  optional bool py_generic_services = 18;
+  optional bool deprecated = 23;
+  optional bool cc_enable_arenas = 31;
+  optional string objc_class_prefix = 36;
+  optional string csharp_namespace = 37;
+  optional string swift_prefix = 39;
+  optional string php_class_prefix = 40;
+  optional string php_namespace = 41;
+  optional string php_metadata_namespace = 44;
+  optional string ruby_package = 45;
+  optional FeatureSet features = 50;
+  repeated UninterpretedOption uninterpreted_option = 999;
+  enum OptimizeMode { SPEED = 1; CODE_SIZE = 2; LITE_RUNTIME = 3; }
+  extensions 990 to 998;
+  extensions 1000 to max;
+}
+message MessageOptions {
+  optional bool message_set_wire_format = 1;
+  optional bool no_standard_descriptor_accessor = 2;
+  optional bool deprecated = 3;
+  optional bool map_entry = 7;
+  optional bool deprecated_legacy_json_field_conflicts = 11;
+  optional FeatureSet features = 12;
+  repeated UninterpretedOption uninterpreted_option = 999;
+  extensions 990 to 998;
+  extensions 1000 to max;
+}
+message FieldOptions {
+  optional FieldOptions.CType ctype = 1;
+  optional bool packed = 2;
+  optional FieldOptions.JSType jstype = 6;
+  optional bool lazy = 5;
+  optional bool unverified_lazy = 15;
+  optional bool deprecated = 3;
+  optional bool weak = 10;
+  optional bool debug_redact = 16;
+  optional FieldOptions.OptionRetention retention = 17;
+  repeated FieldOptions.OptionTargetType targets = 19;
+  repeated FieldOptions.EditionDefault edition_defaults = 20;
+  optional FeatureSet features = 21;
+  optional FieldOptions.FeatureSupport feature_support = 22;
+  repeated UninterpretedOption uninterpreted_option = 999;
+  message EditionDefault {
+    optional Edition edition = 3;
+    optional string value = 2;
+  }
+  message FeatureSupport {
+    optional Edition edition_introduced = 1;
+    optional Edition edition_deprecated = 2;
+    optional string deprecation_warning = 3;
+    optional Edition edition_removed = 4;
+    optional string removal_error = 5;
+  }
+  enum CType { STRING = 0; CORD = 1; STRING_PIECE = 2; }
+  enum JSType { JS_NORMAL = 0; JS_STRING = 1; JS_NUMBER = 2; }
+  enum OptionRetention { RETENTION_UNKNOWN = 0; RETENTION_RUNTIME = 1; RETENTION_SOURCE = 2; }
+  enum OptionTargetType { TARGET_TYPE_UNKNOWN = 0; TARGET_TYPE_FILE = 1; TARGET_TYPE_EXTENSION_RANGE = 2; TARGET_TYPE_MESSAGE = 3; TARGET_TYPE_FIELD = 4; TARGET_TYPE_ONEOF = 5; TARGET_TYPE_ENUM = 6; TARGET_TYPE_ENUM_ENTRY = 7; TARGET_TYPE_SERVICE = 8; TARGET_TYPE_METHOD = 9; }
+  extensions 990 to 998;
+  extensions 1000 to max;
+}
+message OneofOptions {
+  optional FeatureSet features = 1;
+  repeated UninterpretedOption uninterpreted_option = 999;
+  extensions 990 to 998;
+  extensions 1000 to max;
+}
+message EnumOptions {
+  optional bool allow_alias = 2;
+  optional bool deprecated = 3;
+  optional bool deprecated_legacy_json_field_conflicts = 6;
+  optional FeatureSet features = 7;
+  repeated UninterpretedOption uninterpreted_option = 999;
+  extensions 990 to 998;
+  extensions 1000 to max;
+}
+message EnumValueOptions {
+  optional bool deprecated = 1;
+  optional FeatureSet features = 2;
+  optional bool debug_redact = 3;
+  optional FieldOptions.FeatureSupport feature_support = 4;
+  repeated UninterpretedOption uninterpreted_option = 999;
+  extensions 990 to 998;
+  extensions 1000 to max;
+}
+message ServiceOptions {
+  optional FeatureSet features = 34;
+  optional bool deprecated = 33;
+  repeated UninterpretedOption uninterpreted_option = 999;
+  extensions 990 to 998;
+  extensions 1000 to max;
+}
+message MethodOptions {
+  optional bool deprecated = 33;
+  optional MethodOptions.IdempotencyLevel idempotency_level = 34;
+  optional FeatureSet features = 35;
+  repeated UninterpretedOption uninterpreted_option = 999;
+  enum IdempotencyLevel { IDEMPOTENCY_UNKNOWN = 0; NO_SIDE_EFFECTS = 1; IDEMPOTENT = 2; }
+  extensions 990 to 998;
+  extensions 1000 to max;
+}
+message UninterpretedOption {
+  repeated UninterpretedOption.NamePart name = 2;
+  optional string identifier_value = 3;
+  optional uint64 positive_int_value = 4;
+  optional int64 negative_int_value = 5;
+  optional double double_value = 6;
+  optional bytes string_value = 7;
+  optional string aggregate_value = 8;
+  message NamePart {
+    required string name_part = 1;
+    required bool is_extension = 2;
+  }
+}
+message FeatureSet {
+  optional FeatureSet.FieldPresence field_presence = 1;
+  optional FeatureSet.EnumType enum_type = 2;
+  optional FeatureSet.RepeatedFieldEncoding repeated_field_encoding = 3;
+  optional FeatureSet.Utf8Validation utf8_validation = 4;
+  optional FeatureSet.MessageEncoding message_encoding = 5;
+  optional FeatureSet.JsonFormat json_format = 6;
+  optional FeatureSet.EnforceNamingStyle enforce_naming_style = 7;
+  optional FeatureSet.VisibilityFeature.DefaultSymbolVisibility default_symbol_visibility = 8;
+  message VisibilityFeature {
+    enum DefaultSymbolVisibility { DEFAULT_SYMBOL_VISIBILITY_UNKNOWN = 0; EXPORT_ALL = 1; EXPORT_TOP_LEVEL = 2; LOCAL_ALL = 3; STRICT = 4; }
+  }
+  enum FieldPresence { FIELD_PRESENCE_UNKNOWN = 0; EXPLICIT = 1; IMPLICIT = 2; LEGACY_REQUIRED = 3; }
+  enum EnumType { ENUM_TYPE_UNKNOWN = 0; OPEN = 1; CLOSED = 2; }
+  enum RepeatedFieldEncoding { REPEATED_FIELD_ENCODING_UNKNOWN = 0; PACKED = 1; EXPANDED = 2; }
+  enum Utf8Validation { UTF8_VALIDATION_UNKNOWN = 0; VERIFY = 2; NONE = 3; }
+  enum MessageEncoding { MESSAGE_ENCODING_UNKNOWN = 0; LENGTH_PREFIXED = 1; DELIMITED = 2; }
+  enum JsonFormat { JSON_FORMAT_UNKNOWN = 0; ALLOW = 1; LEGACY_BEST_EFFORT = 2; }
+  enum EnforceNamingStyle { ENFORCE_NAMING_STYLE_UNKNOWN = 0; STYLE2024 = 1; STYLE_LEGACY = 2; STYLE2026 = 3; }
+  extensions 1000 to 9994;
+  extensions 9995 to 9999;
+  extensions 10000 to 10000;
+}
+message FeatureSetDefaults {
+  repeated FeatureSetDefaults.FeatureSetEditionDefault defaults = 1;
+  optional Edition minimum_edition = 4;
+  optional Edition maximum_edition = 5;
+  message FeatureSetEditionDefault {
+    optional Edition edition = 3;
+    optional FeatureSet overridable_features = 4;
+    optional FeatureSet fixed_features = 5;
+  }
+}
+message SourceCodeInfo {
+  repeated SourceCodeInfo.Location location = 1;
+  message Location {
+    repeated int32 path = 1;
+    repeated int32 span = 2;
+    optional string leading_comments = 3;
+    optional string trailing_comments = 4;
+    repeated string leading_detached_comments = 6;
+  }
+  extensions 536000000 to 536000000;
+}
+message GeneratedCodeInfo {
+  repeated GeneratedCodeInfo.Annotation annotation = 1;
+  message Annotation {
+    repeated int32 path = 1;
+    optional string source_file = 2;
+    optional int32 begin = 3;
+    optional int32 end = 4;
+    optional GeneratedCodeInfo.Annotation.Semantic semantic = 5;
+    enum Semantic { NONE = 0; SET = 1; ALIAS = 2; }
+  }
+}
+enum Edition { EDITION_UNKNOWN = 0; EDITION_LEGACY = 900; EDITION_PROTO2 = 998; EDITION_PROTO3 = 999; EDITION_2023 = 1000; EDITION_2024 = 1001; EDITION_2026 = 1002; EDITION_UNSTABLE = 9999; EDITION_1_TEST_ONLY = 1; EDITION_2_TEST_ONLY = 2; EDITION_99997_TEST_ONLY = 99997; EDITION_99998_TEST_ONLY = 99998; EDITION_99999_TEST_ONLY = 99999; EDITION_MAX = 2147483647; }
+enum SymbolVisibility { VISIBILITY_UNSET = 0; VISIBILITY_LOCAL = 1; VISIBILITY_EXPORT = 2; }""",
+    "google/protobuf/duration.proto": """syntax = "proto3"; package google.protobuf;
+message Duration {
+  int64 seconds = 1;
+  int32 nanos = 2;
+}""",
+    "google/protobuf/empty.proto": """syntax = "proto3"; package google.protobuf;
+message Empty {}""",
+    "google/protobuf/field_mask.proto": """syntax = "proto3"; package google.protobuf;
+message FieldMask { repeated string paths = 1; }""",
+    "google/protobuf/go_features.proto": """syntax = "proto2"; package pb;
+import "google/protobuf/descriptor.proto";
+message GoFeatures {
+  optional bool legacy_unmarshal_json_enum = 1;
+  optional GoFeatures.APILevel api_level = 2;
+  optional GoFeatures.StripEnumPrefix strip_enum_prefix = 3;
+  optional GoFeatures.OptimizeModeFeature.OptimizeMode optimize_mode = 4;
+  message OptimizeModeFeature { enum OptimizeMode { OPTIMIZE_MODE_UNSPECIFIED = 0; SPEED = 1; CODE_SIZE = 2; } }
+  enum APILevel { API_LEVEL_UNSPECIFIED = 0; API_OPEN = 1; API_HYBRID = 2; API_OPAQUE = 3; }
+  enum StripEnumPrefix { STRIP_ENUM_PREFIX_UNSPECIFIED = 0; STRIP_ENUM_PREFIX_KEEP = 1; STRIP_ENUM_PREFIX_GENERATE_BOTH = 2; STRIP_ENUM_PREFIX_STRIP = 3; }
+}
+extend google.protobuf.FeatureSet { optional GoFeatures go = 1002; }""",
+    "google/protobuf/java_features.proto": """syntax = "proto2"; package pb;
+import "google/protobuf/descriptor.proto";
+message JavaFeatures {
+  optional bool legacy_closed_enum = 1;
+  optional JavaFeatures.Utf8Validation utf8_validation = 2;
+  optional bool large_enum = 3;
+  optional bool use_old_outer_classname_default = 4;
+  optional JavaFeatures.NestInFileClassFeature.NestInFileClass nest_in_file_class = 5;
+  message NestInFileClassFeature { enum NestInFileClass { NEST_IN_FILE_CLASS_UNKNOWN = 0; NO = 1; YES = 2; LEGACY = 3; } }
+  enum Utf8Validation { UTF8_VALIDATION_UNKNOWN = 0; DEFAULT = 1; VERIFY = 2; }
+}
+extend google.protobuf.FeatureSet { optional JavaFeatures java = 1001; }""",
+    "google/protobuf/source_context.proto": """syntax = "proto3"; package google.protobuf;
+message SourceContext { string file_name = 1; }""",
+    "google/protobuf/struct.proto": """syntax = "proto3"; package google.protobuf;
+message Struct { map<string, Value> fields = 1; }
+message Value {
+  oneof kind { NullValue null_value = 1; double number_value = 2; string string_value = 3; bool bool_value = 4; Struct struct_value = 5; ListValue list_value = 6; }
+}
+message ListValue { repeated Value values = 1; }
+enum NullValue { NULL_VALUE = 0; }""",
+    "google/protobuf/timestamp.proto": """syntax = "proto3"; package google.protobuf;
+message Timestamp {
+  int64 seconds = 1;
+  int32 nanos = 2;
+}""",
+    "google/protobuf/type.proto": """syntax = "proto3"; package google.protobuf;
+import "google/protobuf/any.proto";
+import "google/protobuf/source_context.proto";
+message Type {
+  string name = 1;
+  repeated Field fields = 2;
+  repeated string oneofs = 3;
+  repeated Option options = 4;
+  SourceContext source_context = 5;
+  Syntax syntax = 6;
+  string edition = 7;
+}
+message Field {
+  Field.Kind kind = 1;
+  Field.Cardinality cardinality = 2;
+  int32 number = 3;
+  string name = 4;
+  string type_url = 6;
+  int32 oneof_index = 7;
+  bool packed = 8;
+  repeated Option options = 9;
+  string json_name = 10;
+  string default_value = 11;
+  enum Kind { TYPE_UNKNOWN = 0; TYPE_DOUBLE = 1; TYPE_FLOAT = 2; TYPE_INT64 = 3; TYPE_UINT64 = 4; TYPE_INT32 = 5; TYPE_FIXED64 = 6; TYPE_FIXED32 = 7; TYPE_BOOL = 8; TYPE_STRING = 9; TYPE_GROUP = 10; TYPE_MESSAGE = 11; TYPE_BYTES = 12; TYPE_UINT32 = 13; TYPE_ENUM = 14; TYPE_SFIXED32 = 15; TYPE_SFIXED64 = 16; TYPE_SINT32 = 17; TYPE_SINT64 = 18; }
+  enum Cardinality { CARDINALITY_UNKNOWN = 0; CARDINALITY_OPTIONAL = 1; CARDINALITY_REQUIRED = 2; CARDINALITY_REPEATED = 3; }
+}
+message Enum {
+  string name = 1;
+  repeated EnumValue enumvalue = 2;
+  repeated Option options = 3;
+  SourceContext source_context = 4;
+  Syntax syntax = 5;
+  string edition = 6;
+}
+message EnumValue {
+  string name = 1;
+  int32 number = 2;
+  repeated Option options = 3;
+}
+message Option {
+  string name = 1;
+  Any value = 2;
+}
+enum Syntax { SYNTAX_PROTO2 = 0; SYNTAX_PROTO3 = 1; SYNTAX_EDITIONS = 2; }""",
+    "google/protobuf/wrappers.proto": """syntax = "proto3"; package google.protobuf;
+message DoubleValue { double value = 1; }
+message FloatValue { float value = 1; }
+message Int64Value { int64 value = 1; }
+message UInt64Value { uint64 value = 1; }
+message Int32Value { int32 value = 1; }
+message UInt32Value { uint32 value = 1; }
+message BoolValue { bool value = 1; }
+message StringValue { string value = 1; }
+message BytesValue { bytes value = 1; }""",
+}
+
+
+# --------------------------------------------------------------------------- loading and resolution
+
+
+def _check_import_name(name: str) -> Optional[str]:
+    """Why an import name is refused, or None when it stays inside the roots."""
+    if not name:
+        return "an empty import path"
+    if name.startswith(("/", "\\")) or os.path.isabs(name) or re.match(r"[A-Za-z]:", name):
+        return "an absolute path"
+    parts = re.split(r"[/\\]", name)
+    if ".." in parts:
+        return "a path with '..' that would leave the import roots"
+    return None
+
+
+class _Loader:
+    """Loads a file and its imports once each, then resolves every field's type."""
+
+    def __init__(self, import_paths: Sequence[str]) -> None:
+        self.import_paths = [str(path) for path in import_paths]
+        self.by_path: Dict[str, ProtoFile] = {}
+        self.by_name: Dict[str, ProtoFile] = {}
+        self.loading: List[str] = []
+        self.files: List[ProtoFile] = []
+
+    def load_target(self, path: str) -> ProtoFile:
+        real = os.path.realpath(path)
+        name = os.path.basename(path)
+        for root in self.import_paths:
+            root_real = os.path.realpath(root)
+            if real.startswith(root_real.rstrip(os.sep) + os.sep):
+                name = os.path.relpath(real, root_real).replace(os.sep, "/")
+                break
+        return self.load(name, path, os.path.dirname(path))
+
+    def load(self, name: str, path: Optional[str], folder: str) -> ProtoFile:
+        key = os.path.realpath(path) if path else "<builtin>/" + name
+        if key in self.by_path:
+            return self.by_path[key]
+        if path is None:
+            text = WELL_KNOWN_FILES[name]
+            shown = f"<built-in {name}>"
+        else:
+            text = _read_text(path)
+            shown = path
+        file = ProtoFile(name, shown, text)
+        _Parser(file, text).parse()
+        self.by_path[key] = file
+        self.by_name.setdefault(name, file)
+        self.loading.append(key)
+        for import_name, modifier, offset in file.imports:
+            if modifier == "option":
+                continue  # option imports serve options only, which never become columns
+            dependency = self.load_import(file, import_name, offset, folder)
+            if dependency is None:
+                continue
+            file.dependencies.append(dependency)
+            if modifier == "public":
+                file.public_dependencies.append(dependency)
+        self.loading.pop()
+        self.files.append(file)
+        return file
+
+    def load_import(self, file: ProtoFile, name: str, offset: int, folder: str) -> Optional[ProtoFile]:
+        refused = _check_import_name(name)
+        if refused:
+            file._fail(f"Import \"{name}\" is refused: {refused}.", offset)
+        for root in [*self.import_paths, folder]:
+            candidate = os.path.join(root, *name.split("/"))
+            if os.path.isfile(candidate):
+                key = os.path.realpath(candidate)
+                if key in self.loading:
+                    file._fail(f"File recursively imports itself: \"{name}\".", offset)
+                return self.load(name, candidate, folder)
+        if name in WELL_KNOWN_FILES:
+            key = "<builtin>/" + name
+            return self.by_path.get(key) or self.load(name, None, folder)
+        roots = ", ".join([*self.import_paths, folder or "."])
+        file.warnings.append(f"{file.location(offset)}: import \"{name}\" was not found (searched {roots}); "
+                             "its types are UNKNOWN")
+        return None
+
+    def resolve_all(self) -> None:
+        for file in self.files:
+            _resolve(file)
+
+
+def _read_text(path: str) -> str:
+    if os.path.isdir(path):
+        raise ProtoParseError("is a folder, not a .proto file", path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise ProtoParseError(f"cannot be read: {error.strerror or error}", path) from None
+    if not data.strip():
+        raise ProtoParseError("is empty", path)
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def _visible_files(file: ProtoFile) -> List[ProtoFile]:
+    """The file, its imports, and what those re-export with `import public`, transitively."""
+    seen = {id(file)}
+    order = [file]
+    stack = list(file.dependencies)
+    while stack:
+        dependency = stack.pop()
+        if id(dependency) in seen:
+            continue
+        seen.add(id(dependency))
+        order.append(dependency)
+        stack.extend(dependency.public_dependencies)
+    return order
+
+
+def _resolve(file: ProtoFile) -> None:
+    """Bind every field type of `file` to a definition, as protoc's name lookup does."""
+    symbols: Dict[str, _Symbol] = {}
+    for visible in reversed(_visible_files(file)):
+        symbols.update(visible.symbols)
+    for field in file.fields:
+        if field.target is None:
+            target, tried = _lookup(symbols, field.type_name, field.scope)
+            field.target = target
+            if target is None:
+                field.target = None
+                file.warnings.append(
+                    f"{file.location(field.offset)}: type \"{field.type_name}\" of field \"{field.name}\" "
+                    f"{tried}; the column is UNKNOWN")
+    for type_name, scope, offset in file.extendees:
+        if type_name in SCALAR_TYPES:
+            continue
+        target, tried = _lookup(symbols, type_name, scope + ".x")
+        if target is None:
+            file.warnings.append(f"{file.location(offset)}: type \"{type_name}\" {tried}")
+
+
+def _lookup(symbols: Dict[str, _Symbol], name: str, relative_to: str) -> Tuple[Union[MessageDef, EnumDef, None], str]:
+    """Find a type from the scope of `relative_to`: innermost scope first, the first part binding."""
+    if name.startswith("."):
+        found = symbols.get(name[1:])
+        if isinstance(found, (MessageDef, EnumDef)):
+            return found, ""
+        return None, "is not defined" if found is None else "is not a message or enum type"
+    first, dot, rest = name.partition(".")
+    scope = relative_to.rpartition(".")[0]
+    while True:
+        candidate = f"{scope}.{first}" if scope else first
+        found = symbols.get(candidate)
+        if found is not None:
+            if dot:
+                if not isinstance(found, str) or found != _VALUE:
+                    full = f"{candidate}.{rest}"
+                    target = symbols.get(full)
+                    if isinstance(target, (MessageDef, EnumDef)):
+                        return target, ""
+                    return None, (f"is resolved to \"{full}\", which is not defined (the innermost scope "
+                                  "is searched first)" if target is None else "is not a message or enum type")
+            elif isinstance(found, (MessageDef, EnumDef)):
+                return found, ""
+        if not scope:
+            return None, "is not defined"
+        scope = scope.rpartition(".")[0]
+
+
+def parse_file(path: Union[str, "os.PathLike[str]"], import_paths: Iterable[Union[str, "os.PathLike[str]"]] = ()
+               ) -> ProtoFile:
+    """Parse a .proto file and its imports and resolve its types.
+
+    Imports are looked up under `import_paths`, then in the file's own folder,
+    then among the built-in well-known types. Warnings (missing imports,
+    unresolved types) from the file and its imports are in `.warnings`.
+    """
+    path = os.fspath(path)
+    loader = _Loader([os.fspath(root) for root in import_paths])
+    target = loader.load_target(path)
+    loader.resolve_all()
+    warnings: List[str] = []
+    for file in loader.files:
+        if file is not target:
+            warnings.extend(file.warnings)
+    target.warnings[:0] = warnings
+    return target
+
+
+# --------------------------------------------------------------------------- choosing a message
+
+
+def _squash(name: str) -> str:
+    """`user_profile`, `UserProfile` and `userProfile` all squash to `userprofile`."""
+    return name.replace("_", "").lower()
+
+
+def find_message(file: ProtoFile, name: Optional[str]) -> MessageDef:
+    """The message `name` picks: its full or relative name, or that name in snake_case or CamelCase.
+
+    With no name the file must hold exactly one top-level message. Raises
+    LookupError with the choices when nothing or more than one thing matches.
+    """
+    if not name:
+        if len(file.messages) == 1:
+            return file.messages[0]
+        names = ", ".join(message.name for message in file.messages) or "none"
+        raise LookupError(f"{file.path} has {len(file.messages)} top-level messages ({names}); "
+                          "say which one with schema_name")
+    wanted = name.lstrip(".")
+    messages = list(file.all_messages.values())
+    for candidate in messages:
+        if candidate.full_name == wanted:
+            return candidate
+    for candidate in messages:
+        if candidate.relative_name == wanted:
+            return candidate
+    squashed = ".".join(_squash(part) for part in wanted.split("."))
+    matches = [candidate for candidate in messages
+               if ".".join(_squash(part) for part in candidate.relative_name.split(".")) == squashed
+               or ".".join(_squash(part) for part in candidate.full_name.split(".")) == squashed]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise LookupError(f"schema_name {name!r} matches several messages in {file.path}: "
+                          + ", ".join(match.full_name for match in matches))
+    choices = ", ".join(message.full_name for message in messages[:20]) or "none"
+    raise LookupError(f"schema_name {name!r} names no message of {file.path} (messages: {choices})")
+
+
+# --------------------------------------------------------------------------- column trees
+
+Column = Dict[str, object]
+
+
+class _TreeBuilder:
+    """Builds column dicts; a message already on the path becomes a childless RECORD."""
+
+    def __init__(self, root: MessageDef, max_columns: int) -> None:
+        self.root = root
+        self.path: set = set()
+        self.count = 0
+        self.max_columns = max_columns
+
+    def columns(self, message: MessageDef) -> List[Column]:
+        if len(self.path) > MAX_NESTING:
+            line, column = message.file._fail.location(message.offset)
+            raise ProtoParseError(f"the column tree of {self.root.full_name} is nested more than {MAX_NESTING} "
+                                  f"levels deep (at message {message.full_name})", message.file.path, line, column)
+        self.path.add(message.full_name)
+        result = [self.field(field) for field in message.fields]
+        self.path.discard(message.full_name)
+        return result
+
+    def field(self, field: FieldDef) -> Column:
+        self.count += 1
+        if self.count > self.max_columns:
+            raise ProtoParseError(f"message {self.root.full_name} expands to more than {self.max_columns} "
+                                  "columns, too many to ingest", self.root.file.path)
+        if field.is_map:
+            key = {"name": "key", "dataType": SCALAR_TYPES[field.key_type or "string"]}
+            return {"name": field.name, "dataType": "MAP", "children": [key, self.typed("value", field.target)]}
+        column = self.typed(field.name, field.target)
+        if field.label == "repeated":
+            array: Column = {"name": field.name, "dataType": "ARRAY", "arrayDataType": column["dataType"]}
+            if "children" in column:
+                array["children"] = column["children"]
+            return array
+        return column
+
+    def typed(self, name: str, target: Union[str, MessageDef, EnumDef, None]) -> Column:
+        if isinstance(target, str):
+            return {"name": name, "dataType": target}
+        if isinstance(target, MessageDef):
+            column: Column = {"name": name, "dataType": "RECORD"}
+            if target.full_name not in self.path:
+                children = self.columns(target)
+                if children:
+                    column["children"] = children
+            return column
+        if isinstance(target, EnumDef):
+            return {"name": name, "dataType": "ENUM"}
+        return {"name": name, "dataType": "UNKNOWN"}
+
+
+def message_columns(message: MessageDef, max_columns: int = MAX_COLUMNS) -> List[Column]:
+    """The message's column tree as dicts with `name`, `dataType`, `arrayDataType`, `children`."""
+    return _TreeBuilder(message, max_columns).columns(message)
+
+
+def iter_columns(columns: List[Column]) -> Iterator[Column]:
+    """Every column of a tree, depth first."""
+    stack = list(reversed(columns))
+    while stack:
+        column = stack.pop()
+        yield column
+        stack.extend(reversed(column.get("children", [])))  # type: ignore[call-overload]
