@@ -1,0 +1,278 @@
+"""Where database entities go: a JSON-lines staging file, then a SQLite catalog.
+
+``FileStage`` writes each entity as one JSON line (its kind, fully qualified
+name and create-request body) under a temporary name and renames the file into
+place when the run ends well, so a reader never sees half a file.
+``SqliteBulkSink`` then loads that file into SQLite in one transaction,
+upserting by fully qualified name: a second run adds no duplicates, and a load
+that fails midway (even on Ctrl-C) leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from connectors.models import ENTITY_KINDS, Database, DatabaseSchema, DatabaseService, Table, kind_of
+from minigest import BulkSink, ConfigError, Either, StackTraceError, Stage
+
+__all__ = ["FileStage", "SqliteBulkSink", "SCHEMA"]
+
+
+def _path_option(owner: str, config: dict[str, Any], key: str) -> str:
+    """A required path option; a missing or empty one is a ConfigError (a ValueError) naming it."""
+    if not isinstance(config, dict):
+        raise ConfigError(f"{owner}: options must be a mapping, got {type(config).__name__}")
+    unknown = sorted(set(config) - {"staging_file", "database"})
+    if unknown:
+        raise ConfigError(f"{owner}: unknown option {unknown[0]!r}")
+    value = config.get(key)
+    if value is None:
+        raise ConfigError(f"{owner}: option {key!r} is required")
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{owner}: option {key!r} must be a non-empty path, got {value!r}")
+    return value
+
+
+# --- The staging file -------------------------------------------------------
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class FileStage(Stage):
+    """Writes each entity as one JSON line: {"kind": ..., "fqn": ..., "body": to_dict()}."""
+
+    def __init__(self, staging_file: str) -> None:
+        super().__init__()
+        self.path = Path(staging_file)
+        self._file: IO[str] | None = None
+        self._temporary: str | None = None
+
+    @classmethod
+    def create(cls, config: dict[str, Any]) -> FileStage:
+        """Options: staging_file (required), the JSON-lines file to write."""
+        if isinstance(config, dict) and "database" in config:
+            raise ConfigError(f"{cls.__name__}: unknown option 'database'")
+        return cls(_path_option(cls.__name__, config, "staging_file"))
+
+    def _run(self, record: Any) -> Iterator[Either[Any]]:
+        try:
+            kind = kind_of(record)
+        except ValueError as exc:
+            yield Either(left=StackTraceError(name=type(record).__name__, error=str(exc)))
+            return
+        line = json.dumps({"kind": kind, "fqn": record.fqn, "body": record.to_dict()}, ensure_ascii=False)
+        self._open().write(line + "\n")
+        yield Either(right=record)
+
+    def _open(self) -> IO[str]:
+        """The temporary file, created next to the staging file so the final rename is atomic."""
+        if self._file is None:
+            folder = self.path.parent
+            handle, self._temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+            os.chmod(self._temporary, 0o666 & ~_current_umask())  # mkstemp's 0600 would surprise readers
+            self._file = os.fdopen(handle, "w", encoding="utf-8", newline="\n")
+        return self._file
+
+    def close(self) -> None:
+        """Rename the finished file into place; when an exception (Ctrl-C) is on its way, drop it."""
+        if sys.exc_info()[0] is not None:
+            self.discard()
+            return
+        file = self._open()  # a run that staged nothing still leaves an (empty) staging file
+        file.flush()
+        os.fsync(file.fileno())
+        file.close()
+        os.replace(self._temporary, self.path)  # type: ignore[arg-type]
+        self._file = self._temporary = None
+
+    def discard(self) -> None:
+        """Forget what was written; the staging file is left as it was."""
+        if self._file is not None:
+            self._file.close()
+        if self._temporary is not None:
+            Path(self._temporary).unlink(missing_ok=True)
+        self._file = self._temporary = None
+
+
+# --- The SQLite catalog -----------------------------------------------------
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS services (
+    fqn TEXT PRIMARY KEY, name TEXT NOT NULL, service_type TEXT, description TEXT, body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS databases (
+    fqn TEXT PRIMARY KEY, name TEXT NOT NULL, service_fqn TEXT NOT NULL REFERENCES services(fqn),
+    description TEXT, body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS schemas (
+    fqn TEXT PRIMARY KEY, name TEXT NOT NULL, database_fqn TEXT NOT NULL REFERENCES databases(fqn),
+    description TEXT, body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tables (
+    fqn TEXT PRIMARY KEY, name TEXT NOT NULL, schema_fqn TEXT NOT NULL REFERENCES schemas(fqn),
+    table_type TEXT, description TEXT, body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS columns (
+    fqn TEXT PRIMARY KEY, name TEXT NOT NULL,
+    table_fqn TEXT NOT NULL REFERENCES tables(fqn) ON DELETE CASCADE,
+    parent_fqn TEXT REFERENCES columns(fqn) ON DELETE CASCADE,
+    ordinal_position INTEGER NOT NULL, data_type TEXT NOT NULL, array_data_type TEXT,
+    data_type_display TEXT, data_length INTEGER, description TEXT
+);
+CREATE INDEX IF NOT EXISTS columns_by_table ON columns (table_fqn, ordinal_position);
+"""
+
+
+class SqliteBulkSink(BulkSink):
+    """Loads the staging file into a SQLite catalog in one transaction, upserting by fqn."""
+
+    def __init__(self, staging_file: str, database: str) -> None:
+        super().__init__()
+        self.staging_file = Path(staging_file)
+        self.database = Path(database)
+
+    @classmethod
+    def create(cls, config: dict[str, Any]) -> SqliteBulkSink:
+        """Options: staging_file (what FileStage wrote) and database (the SQLite file), both required."""
+        return cls(
+            staging_file=_path_option(cls.__name__, config, "staging_file"),
+            database=_path_option(cls.__name__, config, "database"),
+        )
+
+    def run(self) -> None:
+        if not self.staging_file.is_file():
+            problem = "is a folder" if self.staging_file.is_dir() else "does not exist (did the stage run?)"
+            self.status.failed(StackTraceError(str(self.staging_file), f"staging file {self.staging_file} {problem}"))
+            return
+        try:
+            connection = sqlite3.connect(str(self.database), isolation_level=None)  # we manage the transaction
+        except sqlite3.Error as exc:
+            error = f"cannot open SQLite database {self.database}: {exc}"
+            self.status.failed(StackTraceError(str(self.database), error))
+            return
+        try:
+            connection.execute("PRAGMA foreign_keys = ON")
+            connection.execute("BEGIN IMMEDIATE")
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+            self._load(connection)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        finally:
+            connection.close()
+
+    def _load(self, connection: sqlite3.Connection) -> None:
+        """Each staging line: parse it, then upsert it inside a savepoint so a bad one leaves no trace."""
+        with open(self.staging_file, encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                where = f"{self.staging_file}, line {number}"
+                try:
+                    entity = parse_staging_line(line)
+                except ValueError as exc:
+                    self.status.failed(StackTraceError(where, f"{where}: {exc}"))
+                    continue
+                connection.execute("SAVEPOINT entity")
+                try:
+                    self.upsert(connection, entity)
+                except sqlite3.IntegrityError as exc:
+                    connection.execute("ROLLBACK TO entity")
+                    self.status.failed(StackTraceError(entity.fqn, f"{where}: {entity.fqn} not loaded: {explain(exc)}"))
+                else:
+                    self.status.scanned(entity)
+                finally:
+                    connection.execute("RELEASE entity")
+
+    @staticmethod
+    def upsert(connection: sqlite3.Connection, entity: Any) -> None:
+        """Insert or update one entity (a table with its columns) by fully qualified name."""
+        body = json.dumps(entity.to_dict(), ensure_ascii=False, sort_keys=True)
+        if isinstance(entity, DatabaseService):
+            connection.execute(
+                "INSERT INTO services (fqn, name, service_type, description, body) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (fqn) DO UPDATE SET name = excluded.name, service_type = excluded.service_type, "
+                "description = excluded.description, body = excluded.body",
+                (entity.fqn, entity.name, entity.service_type, entity.description, body),
+            )
+        elif isinstance(entity, Database):
+            connection.execute(
+                "INSERT INTO databases (fqn, name, service_fqn, description, body) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (fqn) DO UPDATE SET name = excluded.name, service_fqn = excluded.service_fqn, "
+                "description = excluded.description, body = excluded.body",
+                (entity.fqn, entity.name, entity.service, entity.description, body),
+            )
+        elif isinstance(entity, DatabaseSchema):
+            connection.execute(
+                "INSERT INTO schemas (fqn, name, database_fqn, description, body) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (fqn) DO UPDATE SET name = excluded.name, database_fqn = excluded.database_fqn, "
+                "description = excluded.description, body = excluded.body",
+                (entity.fqn, entity.name, entity.database, entity.description, body),
+            )
+        elif isinstance(entity, Table):
+            connection.execute(
+                "INSERT INTO tables (fqn, name, schema_fqn, table_type, description, body) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (fqn) DO UPDATE SET name = excluded.name, schema_fqn = excluded.schema_fqn, "
+                "table_type = excluded.table_type, description = excluded.description, body = excluded.body",
+                (entity.fqn, entity.name, entity.database_schema, entity.table_type, entity.description, body),
+            )
+            connection.execute("DELETE FROM columns WHERE table_fqn = ?", (entity.fqn,))  # a re-run replaces them
+            connection.executemany(
+                "INSERT INTO columns (fqn, name, table_fqn, parent_fqn, ordinal_position, data_type, "
+                "array_data_type, data_type_display, data_length, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        column_fqn, column.name, entity.fqn, parent_fqn, column.ordinal_position, column.data_type,
+                        column.array_data_type, column.data_type_display, column.data_length, column.description,
+                    )
+                    for column_fqn, parent_fqn, column in entity.walk_columns()
+                ],
+            )
+        else:  # parse_staging_line only builds the four kinds above
+            raise TypeError(f"cannot load a {type(entity).__name__}")
+
+
+def parse_staging_line(line: str) -> Any:
+    """Rebuild the entity of one staging line; ValueError says what is wrong with the line."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(record, dict) or not {"kind", "fqn", "body"} <= set(record):
+        raise ValueError("expected an object with the keys kind, fqn and body")
+    entity_class = ENTITY_KINDS.get(record["kind"])
+    if entity_class is None:
+        raise ValueError(f"unknown kind {record['kind']!r} (expected one of {', '.join(ENTITY_KINDS)})")
+    if not isinstance(record["body"], dict):
+        raise ValueError("body must be an object")
+    try:
+        entity = entity_class.from_dict(record["body"])
+    except KeyError as exc:
+        raise ValueError(f"{record['kind']} body has no {exc.args[0]!r}") from None
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"bad {record['kind']} body: {exc}") from None
+    if entity.fqn != record["fqn"]:
+        raise ValueError(f"fqn {record['fqn']!r} does not match the body, which gives {entity.fqn!r}")
+    return entity
+
+
+def explain(error: sqlite3.IntegrityError) -> str:
+    """Say which rule a load broke, in words."""
+    if "FOREIGN KEY" in str(error):
+        return "its parent is not in the catalog (was it staged?)"
+    return str(error)
