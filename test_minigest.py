@@ -1,0 +1,1019 @@
+"""Tests for minigest.py: the contract's rules, each with an assertion a regression would break."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+import minigest
+from minigest import (
+    BulkSink,
+    ConfigError,
+    Either,
+    InvalidSourceException,
+    JsonLinesSink,
+    ListSink,
+    ListSource,
+    NodeStage,
+    Processor,
+    ServiceTopology,
+    Sink,
+    Source,
+    StackTraceError,
+    Stage,
+    Status,
+    TopologyNode,
+    TopologyRunnerMixin,
+    Workflow,
+    WorkflowExecutionError,
+    WorkflowFatalError,
+    collect,
+    fqn_join,
+    render_topology,
+)
+
+ROOT = Path(__file__).resolve().parent
+
+
+# --- helpers used by the tests and by the configs they write -------------------------------------
+
+
+class AddOne(Processor):
+    def _run(self, record: Any) -> Either[Any]:
+        return Either(right=record + 1)
+
+
+class Picky(Processor):
+    """Filters negatives, fails on 13 with a left, raises on 7."""
+
+    def _run(self, record: Any) -> Either[Any] | None:
+        if record < 0:
+            return None
+        if record == 13:
+            return Either(left=StackTraceError(name=str(record), error="unlucky"))
+        if record == 7:
+            raise RuntimeError("seven is not allowed")
+        return Either(right=record)
+
+
+class Recorder(Processor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[Any] = []
+        self.closed = 0
+
+    def _run(self, record: Any) -> Either[Any]:
+        self.seen.append(record)
+        return Either(right=record)
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+class CountingSink(ListSink):
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+class ListStage(Stage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.staged: list[Any] = []
+        self.closed = 0
+
+    def _run(self, record: Any) -> Iterable[Either[Any]]:
+        if record == 2:
+            yield Either(left=StackTraceError(name="2", error="stage refuses 2"))
+            return
+        self.staged.append(record)
+        yield Either(right=record)
+        yield Either(right=record)  # a stage may write several items per record
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+class Loader(BulkSink):
+    def __init__(self, stage: ListStage | None = None) -> None:
+        super().__init__()
+        self.stage = stage
+        self.runs = 0
+        self.loaded: list[Any] = []
+        self.closed = 0
+        self.stage_closed_before_run: bool | None = None
+
+    def run(self) -> None:
+        self.runs += 1
+        if self.stage is not None:
+            self.stage_closed_before_run = self.stage.closed == 1
+            self.loaded = list(self.stage.staged)
+            self.status.records += len(self.loaded)
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+class BrokenSource(Source):
+    """Yields 1, 2, then raises from _iter."""
+
+    def _iter(self) -> Iterator[Either[int]]:
+        yield Either(right=1)
+        yield Either(right=2)
+        raise OSError("disk went away")
+
+
+class MixedSource(Source):
+    def _iter(self) -> Iterator[Any]:
+        yield Either(right=1)
+        yield "not wrapped"
+        yield Either(left=StackTraceError(name="row 3", error="bad row"))
+        yield Either(right=4)
+
+
+class FatalAt(Processor):
+    def __init__(self, at: int = 3) -> None:
+        super().__init__()
+        self.at = at
+
+    def _run(self, record: Any) -> Either[Any]:
+        if record == self.at:
+            raise WorkflowFatalError("the target is gone")
+        return Either(right=record)
+
+
+class InterruptAt(Processor):
+    def __init__(self, at: int = 3) -> None:
+        super().__init__()
+        self.at = at
+
+    def _run(self, record: Any) -> Either[Any]:
+        if record == self.at:
+            raise KeyboardInterrupt
+        return Either(right=record)
+
+
+class NumbersSource(Source):
+    """Config-driven source: yields range(count); fails every `fail_every`-th when set."""
+
+    def __init__(self, count: int = 5, fail_every: int = 0, service_name: str = "numbers") -> None:
+        super().__init__()
+        self.count = count
+        self.fail_every = fail_every
+        self.service_name = service_name
+
+    def _iter(self) -> Iterator[Either[int]]:
+        for i in range(self.count):
+            if self.fail_every and i % self.fail_every == 0:
+                yield Either(left=StackTraceError(name=str(i), error="divisible"))
+            else:
+                yield Either(right=i)
+
+
+class FailingClose(Processor):
+    def _run(self, record: Any) -> Either[Any]:
+        return Either(right=record)
+
+    def close(self) -> None:
+        raise RuntimeError("cannot close")
+
+
+def run(source: Source, steps: list[Any] = [], bulk_sink: BulkSink | None = None, **kw: Any) -> Workflow:  # noqa: B006
+    workflow = Workflow(source, steps, bulk_sink, **kw)
+    workflow.execute()
+    return workflow
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+
+def test_either_needs_exactly_one_side() -> None:
+    with pytest.raises(ValueError):
+        Either()
+    with pytest.raises(ValueError):
+        Either(left=StackTraceError("a", "b"), right=1)
+    assert Either(right=0).right == 0  # falsy values are values
+    assert Either(left=StackTraceError("a", "b")).right is None
+
+
+def test_results_are_frozen_values() -> None:
+    error = StackTraceError("name", "boom")
+    assert error.stack_trace is None
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        error.name = "other"  # type: ignore[misc]
+    either = Either(right=1)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        either.right = 2  # type: ignore[misc]
+    assert Either(right=1) == Either(right=1)
+
+
+# --- steps -----------------------------------------------------------------------------------------
+
+
+def test_step_defaults() -> None:
+    step = AddOne()
+    assert step.name == "AddOne"
+    assert isinstance(step.status, Status) and step.status.records == 0
+    assert AddOne.create({}).name == "AddOne"
+    step.close()  # does nothing, must not raise
+    source = ListSource([])
+    source.prepare()
+    source.test_connection()
+
+
+def test_only_iter_run_and_bulk_run_are_abstract() -> None:
+    with pytest.raises(TypeError):
+        Source()  # type: ignore[abstract]
+    with pytest.raises(TypeError):
+        Processor()  # type: ignore[abstract]
+    with pytest.raises(TypeError):
+        BulkSink()  # type: ignore[abstract]
+
+
+def test_create_passes_options_and_names_a_bad_one() -> None:
+    assert NumbersSource.create({"count": 3}).count == 3
+    with pytest.raises(InvalidSourceException, match="colour"):
+        NumbersSource.create({"colour": "red"})
+    with pytest.raises(ConfigError, match="AddOne"):
+        AddOne.create({"unexpected": 1})
+
+
+def test_source_run_yields_rights_and_records_everything_else() -> None:
+    source = MixedSource()
+    assert list(source.run()) == [1, 4]
+    assert source.status.records == 2
+    assert [f.name for f in source.status.failures] == ["Not an Either", "row 3"]
+    assert "not wrapped" in source.status.failures[0].error
+
+
+# --- per-record rules ------------------------------------------------------------------------------
+
+
+def test_right_is_counted_and_passed_on() -> None:
+    sink = ListSink()
+    workflow = run(ListSource([1, 2, 3]), [AddOne(), AddOne(), sink])
+    assert sink.records == [3, 4, 5]
+    assert [step.status.records for step in workflow.all_steps()] == [3, 3, 3, 3]
+
+
+def test_left_none_and_exception_stop_only_that_record() -> None:
+    picky, after, sink = Picky(), Recorder(), ListSink()
+    run(ListSource([1, -1, 13, 7, 2]), [picky, after, sink])
+    assert after.seen == [1, 2]  # the filtered, failed and raising records went no further
+    assert sink.records == [1, 2]
+    assert picky.status.records == 2
+    assert picky.status.filtered == 1
+    assert picky.status.failure_count == 2
+    left, raised = picky.status.failures
+    assert left.error == "unlucky"
+    assert "RuntimeError: seven is not allowed" in raised.error
+    assert raised.stack_trace and "seven is not allowed" in raised.stack_trace
+    assert after.status.failure_count == 0
+
+
+def test_source_yielding_non_either_continues() -> None:
+    sink = ListSink()
+    workflow = run(MixedSource(), [sink])
+    assert sink.records == [1, 4]
+    assert workflow.source.status.failures[0].name == "Not an Either"
+
+
+def test_exception_escaping_iter_is_a_failure_and_the_run_goes_on() -> None:
+    stage = ListStage()
+    loader = Loader(stage)
+    workflow = run(BrokenSource(), [stage], loader)
+    assert workflow.source.status.records == 2
+    assert workflow.source.status.failure_count == 1
+    assert "disk went away" in workflow.source.status.failures[0].error
+    assert loader.runs == 1
+    out = io.StringIO()
+    workflow.print_status(out)
+    assert "disk went away" in out.getvalue()
+
+
+def test_fatal_error_stops_at_once_and_closes_every_step() -> None:
+    recorder, sink = Recorder(), CountingSink()
+    loader = Loader()
+    workflow = Workflow(ListSource([1, 2, 3, 4, 5]), [FatalAt(3), recorder, sink], loader)
+    with pytest.raises(WorkflowFatalError, match="target is gone"):
+        workflow.execute()
+    assert sink.records == [1, 2]
+    assert loader.runs == 0
+    assert (recorder.closed, sink.closed, loader.closed) == (1, 1, 1)
+
+
+def test_fatal_error_from_the_source_stops_the_run() -> None:
+    class FatalSource(Source):
+        def _iter(self) -> Iterator[Either[int]]:
+            yield Either(right=1)
+            raise WorkflowFatalError("credentials revoked")
+
+    loader = Loader()
+    with pytest.raises(WorkflowFatalError):
+        Workflow(FatalSource(), [ListSink()], loader).execute()
+    assert loader.runs == 0 and loader.closed == 1
+
+
+def test_stage_counts_rights_records_lefts_and_keeps_records() -> None:
+    stage, loader = ListStage(), Loader()
+    loader.stage = stage
+    run(ListSource([1, 2, 3]), [AddOne(), stage], loader)
+    assert stage.staged == [3, 4]
+    assert stage.status.records == 4  # two rights per staged record
+    assert stage.status.failure_count == 1
+    assert loader.runs == 1 and loader.loaded == [3, 4]
+    assert loader.stage_closed_before_run is True
+    assert stage.closed == 1 and loader.closed == 1
+
+
+def test_every_step_is_closed_exactly_once_even_after_interrupt() -> None:
+    recorder, sink, loader = Recorder(), CountingSink(), Loader()
+    workflow = Workflow(ListSource([1, 2, 3, 4]), [InterruptAt(3), recorder, sink], loader)
+    with pytest.raises(KeyboardInterrupt):
+        workflow.execute()
+    assert workflow.interrupted
+    assert sink.records == [1, 2]
+    assert loader.runs == 0
+    assert (recorder.closed, sink.closed, loader.closed) == (1, 1, 1)
+
+
+def test_failing_close_and_bulk_sink_are_counted_in_their_step() -> None:
+    class BadLoader(BulkSink):
+        def run(self) -> None:
+            raise RuntimeError("load failed")
+
+    closer, sink = FailingClose(), CountingSink()
+    workflow = run(ListSource([1, 2]), [closer, sink], BadLoader())
+    assert closer.status.failure_count == 1 and "cannot close" in closer.status.failures[0].error
+    assert workflow.bulk_sink is not None and "load failed" in workflow.bulk_sink.status.failures[0].error
+    assert sink.closed == 1
+
+
+def test_sink_failing_every_third_record() -> None:
+    class Flaky(Sink):
+        def _run(self, record: Any) -> Either[Any]:
+            if record % 3 == 0:
+                raise OSError(f"write {record} failed")
+            return Either(right=record)
+
+    workflow = run(ListSource(range(1, 10)), [AddOne(), Flaky()])
+    flaky = workflow.steps[-1]
+    assert (flaky.status.records, flaky.status.failure_count) == (6, 3)
+    assert workflow.steps[0].status.failure_count == 0
+
+
+def test_prepare_failing_is_a_source_failure() -> None:
+    class Unprepared(ListSource):
+        def prepare(self) -> None:
+            raise PermissionError("no access to /data")
+
+    workflow = run(Unprepared([1]), [ListSink()])
+    assert workflow.source.status.failure_count == 1
+    assert "no access" in workflow.source.status.failures[0].error
+
+
+# --- status ----------------------------------------------------------------------------------------
+
+
+def test_status_keeps_counts_and_only_the_first_failures() -> None:
+    workflow = Workflow(NumbersSource(count=5000, fail_every=2), [ListSink()], max_failures_kept=10)
+    workflow.execute()
+    status = workflow.source.status
+    assert status.failure_count == 2500
+    assert len(status.failures) == 10
+    assert status.records == 2500
+    assert status.calculate_success() == 50.0
+    out = io.StringIO()
+    workflow.print_status(out)
+    assert "2500" in out.getvalue()
+
+
+def test_success_formula() -> None:
+    status = Status()
+    assert status.calculate_success() == 100.0
+    status.records = 3
+    status.failed(StackTraceError("x", "y"))
+    assert status.calculate_success() == 75.0
+    status.filter("f", "why")  # filtered records do not count against success
+    assert status.calculate_success() == 75.0
+
+
+def test_huge_error_texts_are_capped() -> None:
+    status = Status()
+    status.failed(StackTraceError("big", "x" * 20_000_000, "y" * 20_000_000))
+    kept = status.failures[0]
+    assert len(kept.error) < 5_000
+    assert kept.stack_trace is not None and len(kept.stack_trace) < 10_000
+    assert "characters cut" in kept.error
+
+
+# --- workflow construction and verdicts --------------------------------------------------------------
+
+
+def test_workflow_rejects_bad_step_lists() -> None:
+    with pytest.raises(ValueError, match="last"):
+        Workflow(ListSource([]), [ListSink(), AddOne()])
+    with pytest.raises(ValueError):
+        Workflow(ListSource([]), [ListSink(), ListSink()])
+    with pytest.raises(ValueError):
+        Workflow(ListSource([]), [ListStage(), ListSink()])
+    with pytest.raises(ValueError):
+        Workflow(ListSource([]), [Loader()])  # type: ignore[list-item]
+    with pytest.raises(ValueError):
+        Workflow(ListSource([]), [], AddOne())  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        Workflow(AddOne(), [])  # type: ignore[arg-type]
+
+
+def test_calculate_success_is_the_mean_of_every_step() -> None:
+    workflow = run(ListSource([1, 13, 2, 3]), [Picky(), ListSink()], Loader())
+    # source 100, Picky 3/(3+1)=75, sink 100, bulk sink 100
+    assert workflow.calculate_success() == pytest.approx((100 + 75 + 100 + 100) / 4)
+
+
+def test_raise_from_status_uses_a_strict_threshold() -> None:
+    workflow = run(ListSource([1, 13, 2, 3]), [Picky(), ListSink()], success_threshold=75)
+    workflow.raise_from_status()  # exactly 75% is not below 75
+    assert workflow.result_status() == 1
+    workflow.success_threshold = 75.1
+    with pytest.raises(WorkflowExecutionError, match="Picky"):
+        workflow.raise_from_status()
+
+
+def test_result_status_is_zero_only_without_failures() -> None:
+    assert run(ListSource([1, 2]), [ListSink()]).result_status() == 0
+    assert run(MixedSource(), [ListSink()]).result_status() == 1
+
+
+def test_print_status_report() -> None:
+    workflow = run(NumbersSource(count=300, fail_every=2), [Picky(), ListSink()])
+    out = io.StringIO()
+    workflow.print_status(out)
+    text = out.getvalue()
+    assert "\x1b[" not in text  # no colour when not a terminal
+    for header in ("Records", "Filtered", "Warnings", "Failures", "Success", "Time"):
+        assert header in text
+    assert re.search(r"\| From\s+\| Entity Name\s+\| Message\s+\| Stack Trace\s+\|", text)
+    assert "| NumbersSource" in text
+    assert "more failures not shown (152 in all)" in text  # 150 source + 13 left + 7 raised; 100 rows
+    assert "Workflow success:" in text
+
+
+def test_status_dict_is_json_and_matches_the_report() -> None:
+    workflow = run(ListSource([1, 13, -2]), [Picky(), ListSink()])
+    data = json.loads(json.dumps(workflow.status_dict()))
+    picky = data["steps"][1]
+    assert picky["name"] == "Picky"
+    assert (picky["records"], picky["filtered"], picky["failure_count"]) == (1, 1, 1)
+    assert picky["failures"][0]["error"] == "unlucky"
+    assert data["success"] == pytest.approx(workflow.calculate_success(), abs=0.01)
+    assert data["below_threshold"] == ["Picky"]
+
+
+def test_time_is_measured_per_step() -> None:
+    class Slow(Processor):
+        def _run(self, record: Any) -> Either[Any]:
+            import time
+
+            time.sleep(0.01)
+            return Either(right=record)
+
+    workflow = run(ListSource(range(5)), [Slow(), ListSink()])
+    assert workflow.steps[0].status.seconds >= 0.04
+    assert workflow.steps[1].status.seconds < 0.04
+
+
+def test_memory_detail_is_bounded_for_filtered_reasons_too() -> None:
+    status = Status(max_failures_kept=5)
+    for i in range(100):
+        status.filter(str(i), "skip")
+        status.warning(str(i), "hmm")
+    assert (status.filtered, status.warnings) == (100, 100)
+    assert len(status.filtered_details) == 5 and len(status.warning_details) == 5
+
+
+# --- built-in steps and the test kit ---------------------------------------------------------------
+
+
+def test_json_lines_sink_writes_atomically(tmp_path: Path) -> None:
+    @attrs.define
+    class Point:
+        x: int
+        y: int
+
+    class WithDict:
+        def to_dict(self) -> dict[str, Any]:
+            return {"kind": "custom"}
+
+    target = tmp_path / "out.jsonl"
+    sink = JsonLinesSink(str(target))
+    workflow = Workflow(ListSource([Point(1, 2), WithDict(), {"a": 1}, object()]), [sink])
+    workflow.execute()
+    lines = target.read_text().splitlines()
+    assert [json.loads(line) for line in lines] == [{"x": 1, "y": 2}, {"kind": "custom"}, {"a": 1}]
+    assert sink.status.failure_count == 1  # the object() is not JSON: a failure, not a crash
+    assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
+
+
+def test_json_lines_sink_builds_without_writing(tmp_path: Path) -> None:
+    JsonLinesSink(str(tmp_path / "never.jsonl"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_collect_a_source() -> None:
+    result = collect(MixedSource())
+    assert result.rights == [1, 4]
+    assert [f.name for f in result.failures] == ["Not an Either", "row 3"]
+    assert result.status.records == 2
+
+
+def test_collect_a_workflow() -> None:
+    result = collect(Workflow(ListSource([1, 13, 2]), [Picky(), AddOne()]))
+    assert result.rights == [2, 3]
+    assert [f.error for f in result.failures] == ["unlucky"]
+    assert result.statuses["Picky"].failure_count == 1
+
+
+def test_list_source_passes_eithers_through() -> None:
+    result = collect(ListSource([Either(left=StackTraceError("a", "b")), 5]))
+    assert result.rights == [5] and result.failures[0].name == "a"
+
+
+# --- run options: limit, dry run, trace, failures file, progress -----------------------------------
+
+
+def test_limit_stops_after_n_source_records() -> None:
+    closed: list[bool] = []
+
+    class Endless(Source):
+        def _iter(self) -> Iterator[Either[int]]:
+            n = 0
+            try:
+                while True:
+                    n += 1
+                    yield Either(right=n)
+            finally:
+                closed.append(True)
+
+    sink = CountingSink()
+    workflow = Workflow(Endless(), [sink])
+    workflow.execute(limit=5)
+    assert sink.records == [1, 2, 3, 4, 5]
+    assert closed == [True] and sink.closed == 1
+
+
+def test_dry_run_skips_sink_stage_and_bulk_sink() -> None:
+    recorder, stage, loader = Recorder(), ListStage(), Loader()
+    Workflow(ListSource([1, 2]), [recorder, stage], loader).execute(dry_run=True)
+    assert recorder.seen == [1, 2]
+    assert stage.staged == [] and loader.runs == 0
+
+
+def test_trace_follows_each_record() -> None:
+    out = io.StringIO()
+    Workflow(ListSource([1, -1, 13]), [Picky(), AddOne(), ListSink()]).execute(trace=out)
+    text = out.getvalue()
+    assert "#1 ListSource: 1" in text
+    assert "Picky: passed on 1" in text and "AddOne: passed on 2" in text
+    assert "#2 ListSource: -1\n    Picky: filtered" in text
+    assert "Picky: failed, unlucky" in text
+
+
+def test_failures_file_gets_every_failed_input() -> None:
+    out = io.StringIO()
+    Workflow(MixedSource(), [Picky(), ListSink()]).execute(failures=out)
+    Workflow(ListSource([13]), [Picky()]).execute(failures=out)
+    entries = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [entry["step"] for entry in entries] == ["MixedSource", "MixedSource", "Picky"]
+    assert entries[2] == {"step": "Picky", "name": "13", "error": "unlucky", "stack_trace": None, "record": 13}
+
+
+def test_progress_line_only_for_long_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter(i * 0.01 for i in range(10**7))
+    monkeypatch.setattr(minigest.time, "perf_counter", lambda: next(clock))
+    out = io.StringIO()
+    Workflow(ListSource(range(3000)), [ListSink()]).execute(progress=out)
+    assert "records/s" in out.getvalue()
+    quiet = io.StringIO()
+    Workflow(ListSource(range(10)), [ListSink()]).execute(progress=quiet)
+    assert quiet.getvalue() == ""
+
+
+# --- topology ----------------------------------------------------------------------------------------
+
+
+class TwoLevel(ServiceTopology):
+    root = TopologyNode(
+        producer="get_schemas",
+        stages=[NodeStage(type_=str, processor="yield_schema", context="schema")],
+        children=["table"],
+        post_process=["mark_deleted"],
+    )
+    table = TopologyNode(
+        producer="get_tables",
+        stages=[NodeStage(type_=str, processor="yield_table", context="table", consumer=["schema"])],
+    )
+
+
+class TwoLevelSource(TopologyRunnerMixin, Source):
+    topology = TwoLevel()
+
+    def __init__(self, schemas: list[str] | None = None, fail_on: str = "", bad_producer: bool = False) -> None:
+        super().__init__()
+        self.schemas = schemas or ["schema1", "schema2"]
+        self.fail_on = fail_on
+        self.bad_producer = bad_producer
+        self.calls: list[str] = []
+
+    def get_schemas(self) -> Iterator[str]:
+        yield from self.schemas
+
+    def yield_schema(self, name: str) -> Iterator[Either[str]]:
+        if name == self.fail_on:
+            raise ValueError(f"cannot read {name}")
+        if name == "left":
+            yield Either(left=StackTraceError(name, "refused"))
+            return
+        yield Either(right=name)
+
+    def get_tables(self) -> Iterator[str]:
+        yield "table1"
+        if self.bad_producer and self.context.schema == "schema1":
+            raise ConnectionError("lost the catalog")
+        yield "table2"
+
+    def yield_table(self, name: str) -> Iterator[Either[str]]:
+        self.calls.append(f"{self.context.schema}/{name}")
+        yield Either(right=name)
+
+    def mark_deleted(self) -> Iterator[Either[str]]:
+        yield Either(right="post_process")
+
+
+def test_topology_walks_depth_first_with_post_process_last() -> None:
+    result = collect(TwoLevelSource())
+    assert result.rights == ["schema1", "table1", "table2", "schema2", "table1", "table2", "post_process"]
+    assert result.failures == []
+
+
+def test_topology_checks_method_names_at_construction() -> None:
+    class Typo(ServiceTopology):
+        root = TopologyNode(producer="get_schemas", stages=[NodeStage(type_=str, processor="yield_shema")])
+
+    class TypoSource(TopologyRunnerMixin, Source):
+        topology = Typo
+
+        def get_schemas(self) -> Iterator[str]:
+            yield "s"
+
+    with pytest.raises(InvalidSourceException, match=r"'root'.*'yield_shema'"):
+        TypoSource()
+
+
+def test_producer_failure_keeps_what_came_before_and_goes_on() -> None:
+    source = TwoLevelSource(bad_producer=True)
+    result = collect(source)
+    assert result.rights == ["schema1", "table1", "schema2", "table1", "table2", "post_process"]
+    assert len(result.failures) == 1
+    assert result.failures[0].name == "get_tables"
+    assert "lost the catalog" in result.failures[0].error
+
+
+def test_processor_failure_skips_that_elements_children_only() -> None:
+    source = TwoLevelSource(schemas=["schema1", "broken", "left", "schema3"], fail_on="broken")
+    result = collect(source)
+    assert result.rights == ["schema1", "table1", "table2", "schema3", "table1", "table2", "post_process"]
+    assert [f.name for f in result.failures] == ["yield_schema", "left"]
+    assert "cannot read broken" in result.failures[0].error
+    assert source.status.filtered == 2
+    assert "skipped" in source.status.filtered_details[0][1]
+    assert source.calls == ["schema1/table1", "schema1/table2", "schema3/table1", "schema3/table2"]
+
+
+def test_context_does_not_leak_from_a_previous_sibling() -> None:
+    class Topo(ServiceTopology):
+        root = TopologyNode(
+            producer="items",
+            stages=[
+                NodeStage(type_=str, processor="maybe", context="first", nullable=True),
+                NodeStage(type_=str, processor="look", context="seen"),
+            ],
+        )
+
+    class Src(TopologyRunnerMixin, Source):
+        topology = Topo
+
+        def items(self) -> list[str]:
+            return ["a", "skip", "c"]
+
+        def maybe(self, item: str) -> Iterator[Either[str] | None]:
+            yield None if item == "skip" else Either(right=item.upper())
+
+        def look(self, item: str) -> Iterator[Either[str]]:
+            yield Either(right=f"{item}:{self.context.first}")
+
+    assert collect(Src()).rights == ["A", "a:A", "skip:None", "C", "c:C"]
+
+
+def test_non_nullable_stage_yielding_none_is_a_failure_naming_the_stage() -> None:
+    class Topo(ServiceTopology):
+        root = TopologyNode(producer="items", stages=[NodeStage(type_=str, processor="nothing")])
+
+    class Src(TopologyRunnerMixin, Source):
+        topology = Topo
+
+        def items(self) -> list[int]:
+            return [1, 2]
+
+        def nothing(self, item: int) -> Iterator[None]:
+            yield None
+
+    result = collect(Src())
+    assert len(result.failures) == 2
+    assert result.failures[0].name == "nothing" and "not nullable" in result.failures[0].error
+
+
+def test_store_all_and_clear_context() -> None:
+    class Topo(ServiceTopology):
+        root = TopologyNode(
+            producer="items",
+            stages=[
+                NodeStage(type_=str, processor="keep", context="all", store_all_in_context=True),
+                NodeStage(type_=str, processor="keep", context="temporary", clear_context=True),
+            ],
+            children=["child"],
+        )
+        child = TopologyNode(producer="one", stages=[NodeStage(type_=str, processor="show")])
+
+    class Named:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    class Src(TopologyRunnerMixin, Source):
+        topology = Topo
+
+        def items(self) -> list[str]:
+            return ["x", "y"]
+
+        def keep(self, item: str) -> Iterator[Either[Named]]:
+            yield Either(right=Named(item))
+
+        def one(self) -> list[int]:
+            return [1]
+
+        def show(self, _: int) -> Iterator[Either[str]]:
+            yield Either(right=f"{self.context.all}|{self.context.temporary}")
+
+    rights = collect(Src()).rights
+    assert [r for r in rights if isinstance(r, str)] == ["['x']|None", "['x', 'y']|None"]
+
+
+def test_a_child_is_not_walked_twice_and_roots_are_found() -> None:
+    assert TwoLevel.roots() == ["root"]
+    assert collect(TwoLevelSource()).rights.count("schema1") == 1
+
+
+def test_fqn_from_stage_quotes_parts_with_dots() -> None:
+    source = TwoLevelSource()
+    source.context.set("schema", "my.schema")
+    stage = TwoLevel.table.stages[0]
+    assert source.context.fqn_from_stage(stage, "orders") == '"my.schema".orders'
+    assert fqn_join("svc", "db", "a.b") == 'svc.db."a.b"'
+
+
+def test_topology_cycle_is_refused() -> None:
+    class Loop(ServiceTopology):
+        a = TopologyNode(producer="p", stages=[], children=["b"])
+        b = TopologyNode(producer="p", stages=[], children=["a"])
+
+    class Src(TopologyRunnerMixin, Source):
+        topology = Loop
+
+        def p(self) -> list[int]:
+            return []
+
+    with pytest.raises(InvalidSourceException, match=r"root|loops"):
+        Src()
+
+
+def test_render_topology_shows_the_tree() -> None:
+    text = render_topology(TwoLevel)
+    assert "root: for each element of get_schemas()" in text
+    assert "stage yield_table(element) yields str -> context.table" in text
+    assert text.index("table:") > text.index("root:")
+    assert "then mark_deleted()" in text
+
+
+def test_topology_source_in_a_workflow() -> None:
+    sink = ListSink()
+    run(TwoLevelSource(), [sink])
+    assert sink.records[-1] == "post_process" and len(sink.records) == 7
+
+
+# --- config ------------------------------------------------------------------------------------------
+
+
+def config_dict(**over: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "source": {"type": "test_minigest.NumbersSource", "service_name": "nums", "options": {"count": 4}},
+        "processors": [{"type": "test_minigest.AddOne"}],
+        "sink": {"type": "minigest.ListSink"},
+        "workflow": {"success_threshold": 80},
+    }
+    config.update(over)
+    return config
+
+
+def test_workflow_create_from_a_dict() -> None:
+    workflow = Workflow.create(config_dict())
+    assert isinstance(workflow.source, NumbersSource)
+    assert workflow.source.service_name == "nums"  # service_name reaches the source's options
+    assert workflow.success_threshold == 80
+    workflow.execute()
+    assert workflow.steps[-1].records == [1, 2, 3, 4]  # type: ignore[attr-defined]
+
+
+def test_config_files_json_toml_yaml(tmp_path: Path) -> None:
+    (tmp_path / "c.json").write_text(json.dumps(config_dict()))
+    (tmp_path / "c.toml").write_text(textwrap.dedent("""
+        [source]
+        type = "test_minigest.NumbersSource"
+        options = { count = 2 }
+        [sink]
+        type = "minigest.ListSink"
+    """))
+    (tmp_path / "c.yaml").write_text("source:\n  type: test_minigest.NumbersSource\n  options: {count: 3}\n")
+    assert Workflow.from_file(tmp_path / "c.json").source.count == 4  # type: ignore[attr-defined]
+    assert Workflow.from_file(tmp_path / "c.toml").source.count == 2  # type: ignore[attr-defined]
+    assert Workflow.from_file(tmp_path / "c.yaml").source.count == 3  # type: ignore[attr-defined]
+
+
+def test_config_errors_name_the_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    cases = {
+        '{"sourse": {}}': r"bad.json: unknown key 'sourse'",
+        '{"processors": []}': r"'source' is required",
+        '{"source": {"type": "test_minigest.Nope"}}': r"source.type: module 'test_minigest' has no attribute 'Nope'",
+        '{"source": {"type": "no_such_pkg.Source"}}': r"source.type: no module named 'no_such_pkg'",
+        '{"source": {"type": "os.path; rm -rf"}}': r"not a dotted Python path",
+        '{"source": {"type": "test_minigest.AddOne"}}': r"is not a Source class",
+        '{"source": {"type": "test_minigest.NumbersSource", "options": {"cnt": 1}}}': r"source: .*cnt",
+        '{"source": {"type": "minigest.ListSource"}, "processors": [{"type": "minigest.ListSink", "x": 1}]}':
+            r"processors\[0\]: unknown key 'x'",
+        '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": 150}}':
+            r"workflow: success_threshold",
+        '{"source": {"type": "minigest.ListSource"}, "workflow": {"threshold": 1}}': r"unknown key 'threshold'",
+        '{"source": ': r"bad.json:1:\d+: invalid JSON",
+    }
+    for text, pattern in cases.items():
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=pattern):
+            Workflow.from_file(path)
+
+
+def test_service_spec_module_names_the_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "myconnector"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "import minigest\n"
+        "class Hello(minigest.ListSource):\n"
+        "    def __init__(self, service_name='x'):\n"
+        "        super().__init__(['hello', service_name])\n"
+        "ServiceSpec = minigest.ServiceSpec(metadata_source_class='myconnector.Hello')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    workflow = Workflow.create(
+        {"source": {"type": "myconnector", "service_name": "svc"}, "sink": {"type": "minigest.ListSink"}}
+    )
+    workflow.execute()
+    assert workflow.steps[0].records == ["hello", "svc"]  # type: ignore[attr-defined]
+
+
+def test_yaml_without_pyyaml_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "yaml", None)
+    path = tmp_path / "c.yaml"
+    path.write_text("source: {}\n")
+    with pytest.raises(ConfigError, match="PyYAML"):
+        minigest.load_config(path)
+
+
+# --- command line --------------------------------------------------------------------------------------
+
+
+def write_config(tmp_path: Path, **over: Any) -> Path:
+    path = tmp_path / "workflow.json"
+    path.write_text(json.dumps(config_dict(**over)))
+    return path
+
+
+def test_cli_run_success_and_status_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status_file = tmp_path / "status.json"
+    code = minigest.main(["run", str(write_config(tmp_path)), "--status-file", str(status_file)])
+    assert code == 0
+    assert "Workflow success: 100.00%" in capsys.readouterr().out
+    data = json.loads(status_file.read_text())
+    assert data["steps"][0]["records"] == 4
+
+
+def test_cli_run_below_threshold_exits_1(tmp_path: Path) -> None:
+    source = {"type": "test_minigest.NumbersSource", "options": {"count": 10, "fail_every": 2}}
+    assert minigest.main(["run", str(write_config(tmp_path, source=source))]) == 1
+
+
+def test_cli_bad_config_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_config(tmp_path, source={"type": "test_minigest.Missing"})
+    assert minigest.main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("minigest: error: ") and "Missing" in err
+    assert minigest.main(["run", str(tmp_path / "nowhere.json")]) == 2
+    assert "nowhere.json" in capsys.readouterr().err
+
+
+def test_cli_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        minigest.main(["launch"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.startswith("minigest: error:")
+
+
+def test_cli_interrupt_exits_130_with_report_and_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status_file = tmp_path / "status.json"
+    path = write_config(tmp_path, processors=[{"type": "test_minigest.InterruptAt", "options": {"at": 2}}])
+    assert minigest.main(["run", str(path), "--status-file", str(status_file)]) == 130
+    assert "interrupted" in capsys.readouterr().out
+    assert json.loads(status_file.read_text())["interrupted"] is True
+
+
+def test_cli_options_limit_dry_run_trace_failures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out.jsonl"
+    dead = tmp_path / "dead.jsonl"
+    path = write_config(
+        tmp_path,
+        source={"type": "test_minigest.NumbersSource", "options": {"count": 20}},
+        processors=[{"type": "test_minigest.Picky"}],
+        sink={"type": "minigest.JsonLinesSink", "options": {"path": str(out)}},
+        workflow={"success_threshold": 0},
+    )
+    assert minigest.main(["run", str(path), "--limit", "9", "--failures", str(dead), "--trace"]) == 0
+    assert out.read_text().splitlines() == ["0", "1", "2", "3", "4", "5", "6", "8"]
+    assert [json.loads(line)["record"] for line in dead.read_text().splitlines()] == [7]
+    assert "Picky: failed, RuntimeError: seven is not allowed" in capsys.readouterr().err
+    out.unlink()
+    assert minigest.main(["run", str(path), "--dry-run"]) == 0
+    assert not out.exists()
+
+
+def test_cli_check_shows_steps_and_topology(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_config(tmp_path, source={"type": "test_minigest.TwoLevelSource"})
+    assert minigest.main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "TwoLevelSource" in out and "AddOne" in out and "get_schemas()" in out and "connection ok" in out
+
+
+def test_cli_as_script_and_module(tmp_path: Path) -> None:
+    path = write_config(tmp_path, source={"type": "minigest.ListSource"}, processors=[])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for command in ([sys.executable, str(ROOT / "minigest.py")], [sys.executable, "-m", "minigest"]):
+        done = subprocess.run([*command, "run", str(path)], capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "Workflow success" in done.stdout
+        bad = subprocess.run([*command, "run", "missing.toml"], capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+# --- the module stands alone ---------------------------------------------------------------------------
+
+
+def readme_quickstart() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Quickstart", 1)[1]
+    return section.split("```python", 1)[1].split("```", 1)[0]
+
+
+def test_copied_alone_the_module_runs_the_readme_quickstart(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "minigest.py", tmp_path / "minigest.py")
+    (tmp_path / "quickstart.py").write_text(readme_quickstart())
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "quickstart.py"], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Workflow success" in done.stdout
+
+
+def test_module_docstring_example_runs() -> None:
+    example = minigest.__doc__.split("Example::", 1)[1].split("Command line")[0]  # type: ignore[union-attr]
+    exec(compile(textwrap.dedent(example), "<docstring>", "exec"), {})
