@@ -23,7 +23,8 @@ from __future__ import annotations
 import bisect
 import os
 import re
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Union
 
 __all__ = [
     "ProtoParseError",
@@ -65,11 +66,11 @@ class ProtoParseError(Exception):
         return f"{self.file}: {self.message}"
 
 
-def _line_starts(text: str) -> List[int]:
+def _line_starts(text: str) -> list[int]:
     return [0] + [match.end() for match in re.finditer("\n", text)]
 
 
-def _locate(starts: List[int], offset: int) -> Tuple[int, int]:
+def _locate(starts: list[int], offset: int) -> tuple[int, int]:
     line = bisect.bisect_right(starts, offset)
     return line, offset - starts[line - 1] + 1
 
@@ -89,7 +90,9 @@ _TOKEN_RE = re.compile(
 )
 _INT_RE = re.compile(r"0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*")
 _FLOAT_RE = re.compile(r"(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_ESCAPE_RE = re.compile(r"\\(?:([0-7]{1,3})|[xX]([0-9A-Fa-f]{1,2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|([abfnrtv\\?'\"])|(.?))")
+_ESCAPE_RE = re.compile(
+    r"\\(?:([0-7]{1,3})|[xX]([0-9A-Fa-f]{1,2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|([abfnrtv\\?'\"])|(.?))"
+)
 _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
                    "\\": "\\", "?": "?", "'": "'", '"': '"'}
 
@@ -101,7 +104,9 @@ _ID, _INT, _FLOAT, _STR, _SYM, _EOF = "identifier", "integer", "number", "string
 def _number_error(text: str) -> str:
     """Say what is wrong with a malformed number the way protoc would."""
     if text[:2] in ("0x", "0X"):
-        return "\"0x\" must be followed by hex digits." if len(text) == 2 else "Need space between number and identifier."
+        if len(text) == 2:
+            return "\"0x\" must be followed by hex digits."
+        return "Need space between number and identifier."
     if len(text) > 1 and text[0] == "0" and text[1].isdigit():
         if "." in text:
             return "Hex and octal numbers must be integers."
@@ -116,13 +121,13 @@ def _number_error(text: str) -> str:
     return "Need space between number and identifier."
 
 
-def _decode_string(raw: str, fail: "_Fail", offset: int) -> str:
+def _decode_string(raw: str, fail: _Fail, offset: int) -> str:
     """The value of a string literal (quotes included in `raw`), escapes decoded."""
     body = raw[1:-1]
     if "\\" not in body:
         return body
 
-    def replace(match: "re.Match[str]") -> str:
+    def replace(match: re.Match[str]) -> str:
         octal, hex_, short_u, long_u, simple, bad = match.groups()
         if octal is not None:
             return chr(int(octal, 8) & 0xFF)
@@ -151,14 +156,14 @@ def _decode_string(raw: str, fail: "_Fail", offset: int) -> str:
 class _Fail:
     """Raises a located ProtoParseError for an offset of one text."""
 
-    __slots__ = ("text", "file", "_starts")
+    __slots__ = ("_starts", "file", "text")
 
     def __init__(self, text: str, file: str) -> None:
         self.text = text
         self.file = file
-        self._starts: Optional[List[int]] = None
+        self._starts: list[int] | None = None
 
-    def location(self, offset: int) -> Tuple[int, int]:
+    def location(self, offset: int) -> tuple[int, int]:
         if self._starts is None:
             self._starts = _line_starts(self.text)
         return _locate(self._starts, offset)
@@ -168,12 +173,12 @@ class _Fail:
         raise ProtoParseError(message, self.file, line, column)
 
 
-def _tokenize(text: str, fail: _Fail) -> Tuple[List[str], List[str], List[int], Dict[int, str]]:
+def _tokenize(text: str, fail: _Fail) -> tuple[list[str], list[str], list[int], dict[int, str]]:
     """Split text into parallel lists of kinds, texts and offsets (plus string values)."""
-    kinds: List[str] = []
-    texts: List[str] = []
-    offsets: List[int] = []
-    strings: Dict[int, str] = {}
+    kinds: list[str] = []
+    texts: list[str] = []
+    offsets: list[int] = []
+    strings: dict[int, str] = {}
     start = 1 if text.startswith("\ufeff") else 0
     for match in _TOKEN_RE.finditer(text, start):
         kind = match.lastgroup
@@ -213,7 +218,7 @@ def _tokenize(text: str, fail: _Fail) -> Tuple[List[str], List[str], List[int], 
 
 # --------------------------------------------------------------------------- model
 
-SCALAR_TYPES: Dict[str, str] = {
+SCALAR_TYPES: dict[str, str] = {
     "double": "DOUBLE", "float": "FLOAT",
     "int32": "INT", "int64": "INT", "uint32": "INT", "uint64": "INT", "sint32": "INT", "sint64": "INT",
     "fixed32": "INT", "fixed64": "INT", "sfixed32": "INT", "sfixed64": "INT",
@@ -227,9 +232,9 @@ _MAX_FIELD_NUMBER = 536_870_911
 class EnumDef:
     """An enum definition: only its name matters for columns."""
 
-    __slots__ = ("name", "full_name", "file", "offset")
+    __slots__ = ("file", "full_name", "name", "offset")
 
-    def __init__(self, name: str, full_name: str, file: "ProtoFile", offset: int) -> None:
+    def __init__(self, name: str, full_name: str, file: ProtoFile, offset: int) -> None:
         self.name = name
         self.full_name = full_name
         self.file = file
@@ -239,10 +244,10 @@ class EnumDef:
 class FieldDef:
     """A field of a message (or an extension); `target` is set by resolution."""
 
-    __slots__ = ("name", "number", "label", "type_name", "key_type", "is_map", "offset", "scope", "target")
+    __slots__ = ("is_map", "key_type", "label", "name", "number", "offset", "scope", "target", "type_name")
 
     def __init__(self, name: str, number: int, label: str, type_name: str, offset: int, scope: str,
-                 key_type: Optional[str] = None) -> None:
+                 key_type: str | None = None) -> None:
         self.name = name
         self.number = number
         self.label = label
@@ -251,21 +256,21 @@ class FieldDef:
         self.is_map = key_type is not None
         self.offset = offset
         self.scope = scope              # full name of the scope the type is looked up from
-        self.target: Union[str, MessageDef, EnumDef, None] = SCALAR_TYPES.get(type_name)
+        self.target: str | MessageDef | EnumDef | None = SCALAR_TYPES.get(type_name)
 
 
 class MessageDef:
     """A message (or a group's message): its fields in declaration order."""
 
-    __slots__ = ("name", "full_name", "file", "offset", "fields", "messages")
+    __slots__ = ("fields", "file", "full_name", "messages", "name", "offset")
 
-    def __init__(self, name: str, full_name: str, file: "ProtoFile", offset: int) -> None:
+    def __init__(self, name: str, full_name: str, file: ProtoFile, offset: int) -> None:
         self.name = name
         self.full_name = full_name
         self.file = file
         self.offset = offset
-        self.fields: List[FieldDef] = []
-        self.messages: List[MessageDef] = []   # nested messages, groups included
+        self.fields: list[FieldDef] = []
+        self.messages: list[MessageDef] = []   # nested messages, groups included
 
     @property
     def relative_name(self) -> str:
@@ -291,15 +296,15 @@ class ProtoFile:
         self.syntax = "proto2"               # proto2, proto3 or editions
         self.edition = ""                    # "2023", "2024" for editions
         self.package = ""
-        self.imports: List[Tuple[str, str, int]] = []   # (import name, "", "public", "weak" or "option", offset)
-        self.messages: List[MessageDef] = []            # top-level messages, groups of top-level extends included
-        self.all_messages: Dict[str, MessageDef] = {}   # by full name, in declaration order
-        self.fields: List[FieldDef] = []                # every field and extension, for resolution
-        self.extendees: List[Tuple[str, str, int]] = []  # (type name, scope, offset)
-        self.symbols: Dict[str, _Symbol] = {}
-        self.dependencies: List[ProtoFile] = []          # direct imports that were found
-        self.public_dependencies: List[ProtoFile] = []
-        self.warnings: List[str] = []
+        self.imports: list[tuple[str, str, int]] = []   # (import name, "", "public", "weak" or "option", offset)
+        self.messages: list[MessageDef] = []            # top-level messages, groups of top-level extends included
+        self.all_messages: dict[str, MessageDef] = {}   # by full name, in declaration order
+        self.fields: list[FieldDef] = []                # every field and extension, for resolution
+        self.extendees: list[tuple[str, str, int]] = []  # (type name, scope, offset)
+        self.symbols: dict[str, _Symbol] = {}
+        self.dependencies: list[ProtoFile] = []          # direct imports that were found
+        self.public_dependencies: list[ProtoFile] = []
+        self.warnings: list[str] = []
         self._fail = _Fail(text, path)
 
     def location(self, offset: int) -> str:
@@ -326,10 +331,10 @@ class _Parser:
 
     # -- token helpers
 
-    def error(self, message: str, index: Optional[int] = None) -> None:
+    def error(self, message: str, index: int | None = None) -> None:
         self.fail(message, self.offsets[self.i if index is None else index])
 
-    def expect(self, text: str, message: Optional[str] = None) -> int:
+    def expect(self, text: str, message: str | None = None) -> int:
         i = self.i
         if self.texts[i] != text or self.kinds[i] is _STR:
             self.error(message or f"Expected \"{text}\".")
@@ -580,7 +585,7 @@ class _Parser:
 
     # -- messages
 
-    def message(self, scope: str, siblings: List[MessageDef]) -> MessageDef:
+    def message(self, scope: str, siblings: list[MessageDef]) -> MessageDef:
         at = self.i
         self.i += 1
         name_at = self.i
@@ -591,7 +596,7 @@ class _Parser:
         self.depth -= 1
         return message
 
-    def new_message(self, name: str, scope: str, index: int, siblings: List[MessageDef]) -> MessageDef:
+    def new_message(self, name: str, scope: str, index: int, siblings: list[MessageDef]) -> MessageDef:
         full_name = self.qualify(scope, name)
         message = MessageDef(name, full_name, self.file, self.offsets[index])
         self.define(full_name, message, index)
@@ -603,7 +608,7 @@ class _Parser:
         self.expect("{")
         texts, kinds = self.texts, self.kinds
         scope = message.full_name
-        numbers: Dict[int, str] = {}
+        numbers: dict[int, str] = {}
         while True:
             word = texts[self.i]
             kind = kinds[self.i]
@@ -648,7 +653,7 @@ class _Parser:
                     continue
             self.field(message, scope, numbers, in_oneof=False, extendee=False)
 
-    def field(self, message: MessageDef, scope: str, numbers: Optional[Dict[int, str]], *,
+    def field(self, message: MessageDef, scope: str, numbers: dict[int, str] | None, *,
               in_oneof: bool, extendee: bool) -> None:
         """One field, map field or group; `message` is where a group's type goes."""
         texts, kinds = self.texts, self.kinds
@@ -667,7 +672,7 @@ class _Parser:
                 self.error("Required fields are not allowed in proto3.")
             self.i += 1
         type_at = self.i
-        key_type: Optional[str] = None
+        key_type: str | None = None
         is_group = False
         if texts[type_at] == "map" and kinds[type_at] is _ID and texts[type_at + 1] == "<":
             if label:
@@ -740,7 +745,7 @@ class _Parser:
             self.error("Field numbers 19000 through 19999 are reserved for the protocol buffer "
                        "library implementation.", index)
 
-    def oneof(self, message: MessageDef, numbers: Dict[int, str]) -> None:
+    def oneof(self, message: MessageDef, numbers: dict[int, str]) -> None:
         self.i += 1
         name_at = self.i
         name = self.ident("Expected oneof name.")
@@ -756,7 +761,7 @@ class _Parser:
                 continue
             self.field(message, message.full_name, numbers, in_oneof=True, extendee=False)
 
-    def extend(self, scope: str, siblings: List[MessageDef]) -> None:
+    def extend(self, scope: str, siblings: list[MessageDef]) -> None:
         """`extend T { ... }`: extensions are no fields of T, but groups define messages here."""
         self.i += 1
         at = self.i
@@ -777,9 +782,8 @@ class _Parser:
         self.i += 1
         while True:
             self.range_bound(negative)
-            if self.accept("to"):
-                if not self.accept("max"):
-                    self.range_bound(negative)
+            if self.accept("to") and not self.accept("max"):
+                self.range_bound(negative)
             if not self.accept(","):
                 break
         self.compact_options()
@@ -901,7 +905,7 @@ def _int_value(text: str) -> int:
     return int(text)
 
 
-def parse_text(text: str, name: str = "<string>", path: Optional[str] = None) -> ProtoFile:
+def parse_text(text: str, name: str = "<string>", path: str | None = None) -> ProtoFile:
     """Parse one .proto text (imports are recorded, not loaded, and nothing is resolved)."""
     file = ProtoFile(name, path or name, text)
     return _Parser(file, text).parse()
@@ -912,7 +916,7 @@ def parse_text(text: str, name: str = "<string>", path: Optional[str] = None) ->
 # Compact definitions of the files every protoc ships, so that schemas using
 # them need no copy: structure only (fields, nested types, enum values), no
 # comments or options. Struct, Value and ListValue recurse into each other.
-WELL_KNOWN_FILES: Dict[str, str] = {
+WELL_KNOWN_FILES: dict[str, str] = {
     "google/protobuf/any.proto": """syntax = "proto3"; package google.protobuf;
 message Any {
   string type_url = 1;
@@ -1056,7 +1060,11 @@ message FieldDescriptorProto {
   optional string json_name = 10;
   optional FieldOptions options = 8;
   optional bool proto3_optional = 17;
-  enum Type { TYPE_DOUBLE = 1; TYPE_FLOAT = 2; TYPE_INT64 = 3; TYPE_UINT64 = 4; TYPE_INT32 = 5; TYPE_FIXED64 = 6; TYPE_FIXED32 = 7; TYPE_BOOL = 8; TYPE_STRING = 9; TYPE_GROUP = 10; TYPE_MESSAGE = 11; TYPE_BYTES = 12; TYPE_UINT32 = 13; TYPE_ENUM = 14; TYPE_SFIXED32 = 15; TYPE_SFIXED64 = 16; TYPE_SINT32 = 17; TYPE_SINT64 = 18; }
+  enum Type {
+      TYPE_DOUBLE = 1; TYPE_FLOAT = 2; TYPE_INT64 = 3; TYPE_UINT64 = 4; TYPE_INT32 = 5; TYPE_FIXED64 = 6;
+      TYPE_FIXED32 = 7; TYPE_BOOL = 8; TYPE_STRING = 9; TYPE_GROUP = 10; TYPE_MESSAGE = 11; TYPE_BYTES = 12;
+      TYPE_UINT32 = 13; TYPE_ENUM = 14; TYPE_SFIXED32 = 15; TYPE_SFIXED64 = 16; TYPE_SINT32 = 17; TYPE_SINT64 = 18;
+      }
   enum Label { LABEL_OPTIONAL = 1; LABEL_REPEATED = 3; LABEL_REQUIRED = 2; }
 }
 message OneofDescriptorProto {
@@ -1159,7 +1167,10 @@ message FieldOptions {
   enum CType { STRING = 0; CORD = 1; STRING_PIECE = 2; }
   enum JSType { JS_NORMAL = 0; JS_STRING = 1; JS_NUMBER = 2; }
   enum OptionRetention { RETENTION_UNKNOWN = 0; RETENTION_RUNTIME = 1; RETENTION_SOURCE = 2; }
-  enum OptionTargetType { TARGET_TYPE_UNKNOWN = 0; TARGET_TYPE_FILE = 1; TARGET_TYPE_EXTENSION_RANGE = 2; TARGET_TYPE_MESSAGE = 3; TARGET_TYPE_FIELD = 4; TARGET_TYPE_ONEOF = 5; TARGET_TYPE_ENUM = 6; TARGET_TYPE_ENUM_ENTRY = 7; TARGET_TYPE_SERVICE = 8; TARGET_TYPE_METHOD = 9; }
+  enum OptionTargetType {
+      TARGET_TYPE_UNKNOWN = 0; TARGET_TYPE_FILE = 1; TARGET_TYPE_EXTENSION_RANGE = 2; TARGET_TYPE_MESSAGE = 3;
+      TARGET_TYPE_FIELD = 4; TARGET_TYPE_ONEOF = 5; TARGET_TYPE_ENUM = 6; TARGET_TYPE_ENUM_ENTRY = 7;
+      TARGET_TYPE_SERVICE = 8; TARGET_TYPE_METHOD = 9; }
   extensions 990 to 998;
   extensions 1000 to max;
 }
@@ -1226,7 +1237,8 @@ message FeatureSet {
   optional FeatureSet.EnforceNamingStyle enforce_naming_style = 7;
   optional FeatureSet.VisibilityFeature.DefaultSymbolVisibility default_symbol_visibility = 8;
   message VisibilityFeature {
-    enum DefaultSymbolVisibility { DEFAULT_SYMBOL_VISIBILITY_UNKNOWN = 0; EXPORT_ALL = 1; EXPORT_TOP_LEVEL = 2; LOCAL_ALL = 3; STRICT = 4; }
+    enum DefaultSymbolVisibility {
+        DEFAULT_SYMBOL_VISIBILITY_UNKNOWN = 0; EXPORT_ALL = 1; EXPORT_TOP_LEVEL = 2; LOCAL_ALL = 3; STRICT = 4; }
   }
   enum FieldPresence { FIELD_PRESENCE_UNKNOWN = 0; EXPLICIT = 1; IMPLICIT = 2; LEGACY_REQUIRED = 3; }
   enum EnumType { ENUM_TYPE_UNKNOWN = 0; OPEN = 1; CLOSED = 2; }
@@ -1271,7 +1283,11 @@ message GeneratedCodeInfo {
     enum Semantic { NONE = 0; SET = 1; ALIAS = 2; }
   }
 }
-enum Edition { EDITION_UNKNOWN = 0; EDITION_LEGACY = 900; EDITION_PROTO2 = 998; EDITION_PROTO3 = 999; EDITION_2023 = 1000; EDITION_2024 = 1001; EDITION_2026 = 1002; EDITION_UNSTABLE = 9999; EDITION_1_TEST_ONLY = 1; EDITION_2_TEST_ONLY = 2; EDITION_99997_TEST_ONLY = 99997; EDITION_99998_TEST_ONLY = 99998; EDITION_99999_TEST_ONLY = 99999; EDITION_MAX = 2147483647; }
+enum Edition {
+    EDITION_UNKNOWN = 0; EDITION_LEGACY = 900; EDITION_PROTO2 = 998; EDITION_PROTO3 = 999; EDITION_2023 = 1000;
+    EDITION_2024 = 1001; EDITION_2026 = 1002; EDITION_UNSTABLE = 9999; EDITION_1_TEST_ONLY = 1; EDITION_2_TEST_ONLY
+    = 2; EDITION_99997_TEST_ONLY = 99997; EDITION_99998_TEST_ONLY = 99998; EDITION_99999_TEST_ONLY = 99999;
+    EDITION_MAX = 2147483647; }
 enum SymbolVisibility { VISIBILITY_UNSET = 0; VISIBILITY_LOCAL = 1; VISIBILITY_EXPORT = 2; }""",
     "google/protobuf/duration.proto": """syntax = "proto3"; package google.protobuf;
 message Duration {
@@ -1291,7 +1307,9 @@ message GoFeatures {
   optional GoFeatures.OptimizeModeFeature.OptimizeMode optimize_mode = 4;
   message OptimizeModeFeature { enum OptimizeMode { OPTIMIZE_MODE_UNSPECIFIED = 0; SPEED = 1; CODE_SIZE = 2; } }
   enum APILevel { API_LEVEL_UNSPECIFIED = 0; API_OPEN = 1; API_HYBRID = 2; API_OPAQUE = 3; }
-  enum StripEnumPrefix { STRIP_ENUM_PREFIX_UNSPECIFIED = 0; STRIP_ENUM_PREFIX_KEEP = 1; STRIP_ENUM_PREFIX_GENERATE_BOTH = 2; STRIP_ENUM_PREFIX_STRIP = 3; }
+  enum StripEnumPrefix {
+      STRIP_ENUM_PREFIX_UNSPECIFIED = 0; STRIP_ENUM_PREFIX_KEEP = 1; STRIP_ENUM_PREFIX_GENERATE_BOTH = 2;
+      STRIP_ENUM_PREFIX_STRIP = 3; }
 }
 extend google.protobuf.FeatureSet { optional GoFeatures go = 1002; }""",
     "google/protobuf/java_features.proto": """syntax = "proto2"; package pb;
@@ -1302,7 +1320,8 @@ message JavaFeatures {
   optional bool large_enum = 3;
   optional bool use_old_outer_classname_default = 4;
   optional JavaFeatures.NestInFileClassFeature.NestInFileClass nest_in_file_class = 5;
-  message NestInFileClassFeature { enum NestInFileClass { NEST_IN_FILE_CLASS_UNKNOWN = 0; NO = 1; YES = 2; LEGACY = 3; } }
+  message NestInFileClassFeature {
+      enum NestInFileClass { NEST_IN_FILE_CLASS_UNKNOWN = 0; NO = 1; YES = 2; LEGACY = 3; } }
   enum Utf8Validation { UTF8_VALIDATION_UNKNOWN = 0; DEFAULT = 1; VERIFY = 2; }
 }
 extend google.protobuf.FeatureSet { optional JavaFeatures java = 1001; }""",
@@ -1311,7 +1330,9 @@ message SourceContext { string file_name = 1; }""",
     "google/protobuf/struct.proto": """syntax = "proto3"; package google.protobuf;
 message Struct { map<string, Value> fields = 1; }
 message Value {
-  oneof kind { NullValue null_value = 1; double number_value = 2; string string_value = 3; bool bool_value = 4; Struct struct_value = 5; ListValue list_value = 6; }
+  oneof kind {
+      NullValue null_value = 1; double number_value = 2; string string_value = 3; bool bool_value = 4; Struct
+      struct_value = 5; ListValue list_value = 6; }
 }
 message ListValue { repeated Value values = 1; }
 enum NullValue { NULL_VALUE = 0; }""",
@@ -1343,8 +1364,13 @@ message Field {
   repeated Option options = 9;
   string json_name = 10;
   string default_value = 11;
-  enum Kind { TYPE_UNKNOWN = 0; TYPE_DOUBLE = 1; TYPE_FLOAT = 2; TYPE_INT64 = 3; TYPE_UINT64 = 4; TYPE_INT32 = 5; TYPE_FIXED64 = 6; TYPE_FIXED32 = 7; TYPE_BOOL = 8; TYPE_STRING = 9; TYPE_GROUP = 10; TYPE_MESSAGE = 11; TYPE_BYTES = 12; TYPE_UINT32 = 13; TYPE_ENUM = 14; TYPE_SFIXED32 = 15; TYPE_SFIXED64 = 16; TYPE_SINT32 = 17; TYPE_SINT64 = 18; }
-  enum Cardinality { CARDINALITY_UNKNOWN = 0; CARDINALITY_OPTIONAL = 1; CARDINALITY_REQUIRED = 2; CARDINALITY_REPEATED = 3; }
+  enum Kind {
+      TYPE_UNKNOWN = 0; TYPE_DOUBLE = 1; TYPE_FLOAT = 2; TYPE_INT64 = 3; TYPE_UINT64 = 4; TYPE_INT32 = 5;
+      TYPE_FIXED64 = 6; TYPE_FIXED32 = 7; TYPE_BOOL = 8; TYPE_STRING = 9; TYPE_GROUP = 10; TYPE_MESSAGE = 11;
+      TYPE_BYTES = 12; TYPE_UINT32 = 13; TYPE_ENUM = 14; TYPE_SFIXED32 = 15; TYPE_SFIXED64 = 16; TYPE_SINT32 = 17;
+      TYPE_SINT64 = 18; }
+  enum Cardinality {
+      CARDINALITY_UNKNOWN = 0; CARDINALITY_OPTIONAL = 1; CARDINALITY_REQUIRED = 2; CARDINALITY_REPEATED = 3; }
 }
 message Enum {
   string name = 1;
@@ -1380,7 +1406,7 @@ message BytesValue { bytes value = 1; }""",
 # --------------------------------------------------------------------------- loading and resolution
 
 
-def _check_import_name(name: str) -> Optional[str]:
+def _check_import_name(name: str) -> str | None:
     """Why an import name is refused, or None when it stays inside the roots."""
     if not name:
         return "an empty import path"
@@ -1397,10 +1423,10 @@ class _Loader:
 
     def __init__(self, import_paths: Sequence[str]) -> None:
         self.import_paths = [str(path) for path in import_paths]
-        self.by_path: Dict[str, ProtoFile] = {}
-        self.by_name: Dict[str, ProtoFile] = {}
-        self.loading: List[str] = []
-        self.files: List[ProtoFile] = []
+        self.by_path: dict[str, ProtoFile] = {}
+        self.by_name: dict[str, ProtoFile] = {}
+        self.loading: list[str] = []
+        self.files: list[ProtoFile] = []
 
     def load_target(self, path: str) -> ProtoFile:
         real = os.path.realpath(path)
@@ -1412,7 +1438,7 @@ class _Loader:
                 break
         return self.load(name, path, os.path.dirname(path))
 
-    def load(self, name: str, path: Optional[str], folder: str) -> ProtoFile:
+    def load(self, name: str, path: str | None, folder: str) -> ProtoFile:
         key = os.path.realpath(path) if path else "<builtin>/" + name
         if key in self.by_path:
             return self.by_path[key]
@@ -1440,7 +1466,7 @@ class _Loader:
         self.files.append(file)
         return file
 
-    def load_import(self, file: ProtoFile, name: str, offset: int, folder: str) -> Optional[ProtoFile]:
+    def load_import(self, file: ProtoFile, name: str, offset: int, folder: str) -> ProtoFile | None:
         refused = _check_import_name(name)
         if refused:
             file._fail(f"Import \"{name}\" is refused: {refused}.", offset)
@@ -1477,7 +1503,7 @@ def _read_text(path: str) -> str:
     return data.decode("utf-8", errors="surrogateescape")
 
 
-def _visible_files(file: ProtoFile) -> List[ProtoFile]:
+def _visible_files(file: ProtoFile) -> list[ProtoFile]:
     """The file, its imports, and what those re-export with `import public`, transitively."""
     seen = {id(file)}
     order = [file]
@@ -1494,7 +1520,7 @@ def _visible_files(file: ProtoFile) -> List[ProtoFile]:
 
 def _resolve(file: ProtoFile) -> None:
     """Bind every field type of `file` to a definition, as protoc's name lookup does."""
-    symbols: Dict[str, _Symbol] = {}
+    symbols: dict[str, _Symbol] = {}
     for visible in reversed(_visible_files(file)):
         symbols.update(visible.symbols)
     for field in file.fields:
@@ -1514,7 +1540,7 @@ def _resolve(file: ProtoFile) -> None:
             file.warnings.append(f"{file.location(offset)}: type \"{type_name}\" {tried}")
 
 
-def _lookup(symbols: Dict[str, _Symbol], name: str, relative_to: str) -> Tuple[Union[MessageDef, EnumDef, None], str]:
+def _lookup(symbols: dict[str, _Symbol], name: str, relative_to: str) -> tuple[MessageDef | EnumDef | None, str]:
     """Find a type from the scope of `relative_to`: innermost scope first, the first part binding."""
     if name.startswith("."):
         found = symbols.get(name[1:])
@@ -1542,7 +1568,7 @@ def _lookup(symbols: Dict[str, _Symbol], name: str, relative_to: str) -> Tuple[U
         scope = scope.rpartition(".")[0]
 
 
-def parse_file(path: Union[str, "os.PathLike[str]"], import_paths: Iterable[Union[str, "os.PathLike[str]"]] = ()
+def parse_file(path: str | os.PathLike[str], import_paths: Iterable[str | os.PathLike[str]] = ()
                ) -> ProtoFile:
     """Parse a .proto file and its imports and resolve its types.
 
@@ -1554,7 +1580,7 @@ def parse_file(path: Union[str, "os.PathLike[str]"], import_paths: Iterable[Unio
     loader = _Loader([os.fspath(root) for root in import_paths])
     target = loader.load_target(path)
     loader.resolve_all()
-    warnings: List[str] = []
+    warnings: list[str] = []
     for file in loader.files:
         if file is not target:
             warnings.extend(file.warnings)
@@ -1570,7 +1596,7 @@ def _squash(name: str) -> str:
     return name.replace("_", "").lower()
 
 
-def find_message(file: ProtoFile, name: Optional[str]) -> MessageDef:
+def find_message(file: ProtoFile, name: str | None) -> MessageDef:
     """The message `name` picks: its full or relative name, or that name in snake_case or CamelCase.
 
     With no name the file must hold exactly one top-level message. Raises
@@ -1605,7 +1631,7 @@ def find_message(file: ProtoFile, name: Optional[str]) -> MessageDef:
 
 # --------------------------------------------------------------------------- column trees
 
-Column = Dict[str, object]
+Column = dict[str, object]
 
 
 class _TreeBuilder:
@@ -1617,7 +1643,7 @@ class _TreeBuilder:
         self.count = 0
         self.max_columns = max_columns
 
-    def columns(self, message: MessageDef) -> List[Column]:
+    def columns(self, message: MessageDef) -> list[Column]:
         if len(self.path) > MAX_NESTING:
             line, column = message.file._fail.location(message.offset)
             raise ProtoParseError(f"the column tree of {self.root.full_name} is nested more than {MAX_NESTING} "
@@ -1643,7 +1669,7 @@ class _TreeBuilder:
             return array
         return column
 
-    def typed(self, name: str, target: Union[str, MessageDef, EnumDef, None]) -> Column:
+    def typed(self, name: str, target: str | MessageDef | EnumDef | None) -> Column:
         if isinstance(target, str):
             return {"name": name, "dataType": target}
         if isinstance(target, MessageDef):
@@ -1658,12 +1684,12 @@ class _TreeBuilder:
         return {"name": name, "dataType": "UNKNOWN"}
 
 
-def message_columns(message: MessageDef, max_columns: int = MAX_COLUMNS) -> List[Column]:
+def message_columns(message: MessageDef, max_columns: int = MAX_COLUMNS) -> list[Column]:
     """The message's column tree as dicts with `name`, `dataType`, `arrayDataType`, `children`."""
     return _TreeBuilder(message, max_columns).columns(message)
 
 
-def iter_columns(columns: List[Column]) -> Iterator[Column]:
+def iter_columns(columns: list[Column]) -> Iterator[Column]:
     """Every column of a tree, depth first."""
     stack = list(reversed(columns))
     while stack:
