@@ -31,21 +31,16 @@ Command line: ``minigest run CONFIG`` and ``minigest check CONFIG``.
 from __future__ import annotations
 
 import abc
-import argparse
 import contextlib
 import importlib
 import inspect
 import itertools
-import json
-import logging
 import os
 import re
 import reprlib
 import sys
 import tempfile
-import textwrap
 import time
-import traceback
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, ClassVar, Generic, TypeVar
@@ -60,8 +55,6 @@ __all__ = [
     "TopologyRunnerMixin", "Workflow", "WorkflowExecutionError", "WorkflowFatalError",
     "collect", "fqn_join", "import_class", "load_config", "main", "render_topology",
 ]
-
-logger = logging.getLogger("minigest")
 
 T = TypeVar("T")
 StepT = TypeVar("StepT", bound="Step")
@@ -131,6 +124,8 @@ _REPR.maxstring = _REPR.maxother = 60
 
 def error_from_exception(name: str, exc: BaseException, context: str = "") -> StackTraceError:
     """A StackTraceError for an exception being handled, with its stack trace."""
+    import traceback  # imported when first needed: keeps `import minigest` cheap
+
     prefix = f"{context}: " if context else ""
     return StackTraceError(name=name, error=f"{prefix}{type(exc).__name__}: {exc}", stack_trace=traceback.format_exc())
 
@@ -175,7 +170,6 @@ class Status:
         self.warnings += 1
         if len(self.warning_details) < self.max_failures_kept:
             self.warning_details.append((name, _clip(reason, MAX_ERROR_CHARS)))
-        logger.warning("%s: %s", name, reason)
 
     def failed(self, error: StackTraceError, record: Any = None) -> None:
         """Count a failure; keep its (clipped) details while fewer than ``max_failures_kept``."""
@@ -374,11 +368,14 @@ class JsonLinesSink(Sink):
 
     def __init__(self, path: str | None = None) -> None:
         super().__init__()
+        import json
+
         self.path = None if path == "-" else path
         self._writer: AtomicWriter | None = None
+        self._dumps = json.dumps
 
     def _run(self, record: Any) -> Either[Any]:
-        line = json.dumps(to_jsonable(record), ensure_ascii=False) + "\n"
+        line = self._dumps(to_jsonable(record), ensure_ascii=False) + "\n"
         if self.path is None:
             sys.stdout.write(line)
         else:
@@ -623,6 +620,8 @@ class Workflow:
         return traced
 
     def _send_failures_to(self, out: IO[str]) -> None:
+        import json
+
         for step in self.all_steps():
 
             def write(error: StackTraceError, record: Any, step_name: str = step.name) -> None:
@@ -757,6 +756,8 @@ def _entity_name(record: Any) -> str:
 
 
 def _jsonable_or_repr(record: Any) -> Any:
+    import json
+
     try:
         data = to_jsonable(record)
         json.dumps(data)
@@ -779,6 +780,8 @@ def _painter(out: IO[str]) -> Callable[[str, str], str]:
 
 def _wrap(text: str, width: int) -> str:
     text = text if len(text) <= 400 else text[:400] + " ..."
+    import textwrap
+
     return "\n".join(textwrap.wrap(text, width)) or "-"
 
 
@@ -1058,6 +1061,8 @@ def render_topology(topology: type[ServiceTopology] | ServiceTopology) -> str:
 
 def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a JSON, TOML or YAML (when PyYAML is installed) config file into a dict."""
+    import json
+
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -1229,28 +1234,28 @@ def collect(target: Source | Workflow, *, limit: int | None = None) -> Collected
 # --- Command line -----------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # one line, as every other error
-        self.exit(2, f"minigest: error: {message}\n")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """``minigest run CONFIG`` and ``minigest check CONFIG``; returns the exit code."""
-    parser = _Parser(prog="minigest", description="Run or check a minigest workflow config.")
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> Any:  # one line, as every other error
+            self.exit(2, f"minigest: error: {message}\n")
+
+    parser = Parser(prog="minigest", description="Run or check a minigest workflow config.")
     parser.add_argument("--version", action="version", version=f"minigest {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the workflow a config describes")
     check = commands.add_parser("check", help="build every step, test the connection, show what would run")
     for command in (run, check):
         command.add_argument("config", help="a .json, .toml or .yaml config file")
-        command.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+        command.add_argument("--debug", action="store_true", help="show the traceback of an error")
     run.add_argument("--status-file", metavar="PATH", help="write the run's status as JSON to PATH")
     run.add_argument("--trace", action="store_true", help="follow each record through every step (stderr)")
     run.add_argument("--limit", type=int, metavar="N", help="stop after N source records")
     run.add_argument("--dry-run", action="store_true", help="run the source and processors only")
     run.add_argument("--failures", metavar="PATH", help="write every failed input as JSON lines to PATH")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.ERROR, format="minigest: %(message)s")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # so 'type' can name modules next to the config, as python -m does
     if args.command == "run" and args.limit is not None and args.limit < 0:
@@ -1264,6 +1269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _fail(exc: BaseException, debug: bool) -> int:
     if debug:
+        import traceback
+
         traceback.print_exc()
     text = str(exc) if isinstance(exc, MinigestError) else f"{type(exc).__name__}: {exc}"
     sys.stderr.write(f"minigest: error: {' '.join(text.split())}\n")
@@ -1288,7 +1295,7 @@ def _check(workflow: Workflow, debug: bool) -> int:
     return 0 if connection == "ok" else 1
 
 
-def _run(workflow: Workflow, args: argparse.Namespace) -> int:
+def _run(workflow: Workflow, args: Any) -> int:
     code = 0
     trace = sys.stderr if args.trace else None
     progress = sys.stderr if sys.stderr.isatty() and not args.trace else None
@@ -1301,6 +1308,8 @@ def _run(workflow: Workflow, args: argparse.Namespace) -> int:
         code = _fail(exc, args.debug)
     workflow.print_status()
     if args.status_file:
+        import json
+
         try:
             writer = AtomicWriter(args.status_file)
             json.dump(workflow.status_dict(), writer.file, indent=2)
