@@ -74,7 +74,7 @@ class CsvConnector(DatabaseSource):
         yield from read_catalog(self.path)
 
     def yield_table(self, row: CatalogRow) -> Iterator[Either[Table]]:
-        where = f"{self.path}, line {row.line}"
+        where = f"{self.path}, line {row.line}" if row.line else str(self.path)
         if row.problem is not None:
             yield failure(row.name, f"{where}: {row.problem}")
             return
@@ -82,6 +82,9 @@ class CsvConnector(DatabaseSource):
             yield failure(row.name, f"{where}: table {row.name!r} is listed twice; this row is skipped")
             return
         self.seen_tables.add(row.name)
+        if not row.column_names and not row.column_types:
+            yield failure(row.name, f"{where}: table {row.name!r} has no columns")
+            return
         if len(row.column_names) != len(row.column_types):
             yield failure(
                 row.name,
@@ -269,6 +272,8 @@ def profile_csv_file(path: Path, sample_rows: int = 10_000) -> CsvProfile:
             sample += text.readline()  # end the sample on a whole line
             reader = csv.reader(itertools.chain(io.StringIO(sample, newline=""), text), sniff_dialect(sample))
             return profile_rows(filter(None, reader), sample_rows)  # filter(None): skip blank lines
+    except CsvFileError as exc:
+        raise CsvFileError(f"{path}: {exc}") from None
     except UnicodeDecodeError:
         raise CsvFileError(f"{path}: {undecodable_problem(path)}") from None
     except csv.Error as exc:
@@ -345,7 +350,7 @@ def profile_rows(rows: Iterator[list[str]], sample_rows: int) -> CsvProfile:
     """Infer column types from parsed rows; the first row is the header unless it looks like data."""
     first = next(rows, None)
     if first is None:
-        raise CsvFileError("has no rows (only blank lines)")
+        raise CsvFileError("the file has only blank lines")
     inference = ColumnTypes(len(first))
     remaining = sample_rows if sample_rows > 0 else None
     while remaining is None or remaining > 0:
@@ -522,6 +527,8 @@ class ColumnTypes:
 
     def add(self, rows: list[list[str]]) -> None:
         """Widen the column types with a batch of rows."""
+        if not rows:
+            return
         width = self.width
         if len(rows[0]) != width or len(set(map(len, rows))) != 1:
             rows = self._even(rows)

@@ -1,0 +1,194 @@
+"""The entity models: validation, fully qualified names and OpenMetadata request bodies."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.models import (
+    DATA_TYPES,
+    Column,
+    Database,
+    DatabaseSchema,
+    DatabaseService,
+    Table,
+    kind_of,
+    parse_type_spec,
+)
+
+
+def nested_table() -> Table:
+    return Table(
+        name="orders",
+        database_schema="svc.sales.default",
+        description="Customer orders",
+        table_type="Regular",
+        columns=[
+            Column(name="id", data_type="BIGINT", description="primary key"),
+            Column(name="tags", data_type="ARRAY", array_data_type="STRING", data_type_display="array<string>"),
+            Column(
+                name="customer",
+                data_type="RECORD",
+                children=[
+                    Column(name="name", data_type="VARCHAR", data_length=80),
+                    Column(name="address", data_type="STRUCT", children=[Column(name="city", data_type="STRING")]),
+                ],
+            ),
+        ],
+    )
+
+
+def test_service_body_is_a_create_database_service_request() -> None:
+    service = DatabaseService(name="svc", description="CSV files")
+    assert service.to_dict() == {"name": "svc", "description": "CSV files", "serviceType": "CustomDatabase"}
+    assert service.fqn == "svc"
+
+
+def test_database_and_schema_bodies_name_their_parent_by_fqn() -> None:
+    database = Database(name="sales", service="svc")
+    schema = DatabaseSchema(name="default", database=database.fqn)
+    assert database.to_dict() == {"name": "sales", "service": "svc"}
+    assert schema.to_dict() == {"name": "default", "database": "svc.sales"}
+    assert schema.fqn == "svc.sales.default"
+
+
+def test_table_body_has_camel_case_keys_ordinal_positions_and_nested_children() -> None:
+    assert nested_table().to_dict() == {
+        "name": "orders",
+        "description": "Customer orders",
+        "tableType": "Regular",
+        "databaseSchema": "svc.sales.default",
+        "columns": [
+            {"name": "id", "dataType": "BIGINT", "description": "primary key", "ordinalPosition": 1},
+            {
+                "name": "tags",
+                "dataType": "ARRAY",
+                "arrayDataType": "STRING",
+                "dataTypeDisplay": "array<string>",
+                "ordinalPosition": 2,
+            },
+            {
+                "name": "customer",
+                "dataType": "RECORD",
+                "ordinalPosition": 3,
+                "children": [
+                    {"name": "name", "dataType": "VARCHAR", "dataLength": 80, "ordinalPosition": 1},
+                    {
+                        "name": "address",
+                        "dataType": "STRUCT",
+                        "ordinalPosition": 2,
+                        "children": [{"name": "city", "dataType": "STRING", "ordinalPosition": 1}],
+                    },
+                ],
+            },
+        ],
+    }
+
+
+def test_keys_without_a_value_are_left_out() -> None:
+    body = Table(name="t", database_schema="s.d.default", columns=[Column(name="c", data_type="INT")]).to_dict()
+    assert body == {
+        "name": "t",
+        "databaseSchema": "s.d.default",
+        "columns": [{"name": "c", "dataType": "INT", "ordinalPosition": 1}],
+    }
+    assert DatabaseService(name="x", description="").to_dict() == {"name": "x", "serviceType": "CustomDatabase"}
+
+
+@pytest.mark.parametrize(
+    "entity",
+    [
+        DatabaseService(name="svc", description="d", display_name="Service"),
+        Database(name="sales", service="svc", description="d"),
+        DatabaseSchema(name="default", database="svc.sales"),
+        nested_table(),
+    ],
+)
+def test_every_entity_is_rebuilt_from_its_body(entity: object) -> None:
+    rebuilt = type(entity).from_dict(entity.to_dict())  # type: ignore[attr-defined]
+    assert rebuilt == entity
+
+
+def test_a_name_with_a_dot_is_quoted_in_the_fqn() -> None:
+    database = Database(name="eu.sales", service="svc")
+    table = Table(name="a.b", database_schema=DatabaseSchema(name="default", database=database.fqn).fqn)
+    assert database.fqn == 'svc."eu.sales"'
+    assert table.fqn == 'svc."eu.sales".default."a.b"'
+
+
+def test_walk_columns_gives_fqns_and_parents_depth_first() -> None:
+    walked = [(fqn, parent, column.ordinal_position) for fqn, parent, column in nested_table().walk_columns()]
+    base = "svc.sales.default.orders"
+    assert walked == [
+        (f"{base}.id", None, 1),
+        (f"{base}.tags", None, 2),
+        (f"{base}.customer", None, 3),
+        (f"{base}.customer.name", f"{base}.customer", 1),
+        (f"{base}.customer.address", f"{base}.customer", 2),
+        (f"{base}.customer.address.city", f"{base}.customer.address", 1),
+    ]
+
+
+def test_data_types_are_openmetadatas() -> None:
+    assert {"INT", "BIGINT", "DOUBLE", "BOOLEAN", "DATE", "TIMESTAMP", "TIME", "STRING", "RECORD", "MAP"} <= DATA_TYPES
+    assert {"ENUM", "BYTES", "ARRAY", "FLOAT", "UNKNOWN", "TIMESTAMPZ"} <= DATA_TYPES
+    assert "INTEGER" not in DATA_TYPES and "int" not in DATA_TYPES
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Column(name="c", data_type="INTEGER"), "not an OpenMetadata data type"),
+        (lambda: Column(name="c", data_type="ARRAY"), "needs array_data_type"),
+        (lambda: Column(name="c", data_type="INT", array_data_type="INT"), "only for ARRAY"),
+        (lambda: Column(name="c", data_type="ARRAY", array_data_type="LIST"), "not an OpenMetadata data type"),
+        (lambda: Column(name="", data_type="INT"), "non-empty"),
+        (lambda: Column(name="a::b", data_type="INT"), "'::'"),
+        (lambda: Table(name="x" * 129, database_schema="s.d.default"), "longer than 128"),
+        (lambda: Table(name="t", database_schema=""), "fully qualified name"),
+        (lambda: Database(name="d", service=None), "fully qualified name"),  # type: ignore[arg-type]
+        (lambda: Table(name="t", database_schema="s", columns=["id"]), "must be Columns"),
+        (
+            lambda: Table(name="t", database_schema="s", columns=[Column("a", "INT"), Column("a", "DATE")]),
+            "appears twice",
+        ),
+    ],
+)
+def test_invalid_entities_are_refused_with_a_clear_message(make: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()  # type: ignore[operator]
+
+
+def test_kind_of_names_the_staging_kind() -> None:
+    assert kind_of(nested_table()) == "table"
+    assert kind_of(DatabaseService(name="s")) == "databaseService"
+    with pytest.raises(ValueError, match="not a database entity"):
+        kind_of("table")
+
+
+@pytest.mark.parametrize(
+    ("spec", "fields"),
+    [
+        ("INT", {"data_type": "INT"}),
+        (" double ", {"data_type": "DOUBLE"}),
+        ("varchar(20)", {"data_type": "VARCHAR", "data_length": 20}),
+        ("array<int>", {"data_type": "ARRAY", "array_data_type": "INT", "data_type_display": "array<int>"}),
+    ],
+)
+def test_type_specs_from_a_catalog(spec: str, fields: dict) -> None:
+    assert parse_type_spec(spec) == fields
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("INTEGER", "unknown data type 'INTEGER'"),
+        ("", "unknown data type"),
+        ("ARRAY", "needs an element type"),
+        ("MAP<INT>", "only ARRAY takes an element type"),
+        ("ARRAY<WHATEVER>", "unknown array element type"),
+        ("INT(", "unknown data type"),
+    ],
+)
+def test_bad_type_specs_say_what_is_wrong(spec: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_type_spec(spec)
