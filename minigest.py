@@ -961,13 +961,40 @@ class TopologyRunnerMixin:
 
     def _walk(self, plan: _Plan) -> Generator[Either[Any], None, None]:
         """Each element: its stages in order, then its children; at the end, the post processes."""
+        values = self.context.values
         try:
             for element in plan.producer():
-                complete = True
+                complete = True  # every stage produced a right and no failure
                 for stage, processor in plan.stages:
-                    complete = (yield from self._stage(stage, processor, element)) and complete
-                for key in plan.cleared:
-                    self.context.values[key] = None
+                    key, produced = stage.context, False
+                    if stage.store_all_in_context:
+                        key = None  # appended by _keep_all below, never reset
+                    elif key is not None:
+                        values[key] = None  # no value leaks from the previous sibling
+                    try:
+                        for result in processor(element):
+                            if type(result) is not Either:
+                                if result is None and stage.nullable:
+                                    continue
+                                result = self._not_either(stage, element, result)
+                            if result.left is not None:
+                                complete = False
+                            else:
+                                produced = True
+                                if key is not None:
+                                    values[key] = getattr(result.right, "name", result.right)
+                                elif stage.store_all_in_context and stage.context:
+                                    self._keep_all(stage, result.right)
+                            yield result
+                    except (WorkflowFatalError, GeneratorExit):
+                        raise
+                    except Exception as exc:
+                        complete = False
+                        where = f"{stage.processor}({short(element)})"
+                        yield Either(left=error_from_exception(stage.processor, exc, where))
+                    complete = complete and (produced or stage.nullable)
+                if plan.cleared:
+                    values.update(dict.fromkeys(plan.cleared))
                 if not plan.children:
                     continue
                 if complete:
@@ -988,40 +1015,21 @@ class TopologyRunnerMixin:
             except Exception as exc:
                 yield Either(left=error_from_exception(post_name, exc, f"post_process of {plan.name}"))
 
-    def _stage(
-        self, stage: NodeStage, processor: Callable[[Any], Iterable[Any]], element: Any
-    ) -> Generator[Any, None, bool]:
-        """Run one stage on one element, keeping its rights' names in the context.
+    def _keep_all(self, stage: NodeStage, right: Any) -> None:
+        """Append a right's name (or the right itself) to the stage's context list."""
+        values, key = self.context.values, str(stage.context)
+        values[key] = [*(values[key] or []), getattr(right, "name", right)]
 
-        Returns True when the stage produced at least one right and no failure.
-        """
-        values, key = self.context.values, stage.context
-        if key is not None and not stage.store_all_in_context:
-            values[key] = None  # no value leaks from the previous sibling
-        produced, failed = False, False
-        try:
-            for result in processor(element):
-                if type(result) is not Either and not isinstance(result, Either):
-                    if result is None and stage.nullable:
-                        continue
-                    problem = "None, and the stage is not nullable" if result is None else short(result)
-                    result = Either(left=StackTraceError(
-                        stage.processor, f"{stage.processor}({short(element)}) yielded {problem}, not an Either"
-                    ))
-                if result.left is not None:
-                    failed = True
-                else:
-                    produced = True
-                    if key is not None:
-                        name = getattr(result.right, "name", result.right)
-                        values[key] = [*(values[key] or []), name] if stage.store_all_in_context else name
-                yield result
-        except (WorkflowFatalError, GeneratorExit):
-            raise
-        except Exception as exc:
-            failed = True
-            yield Either(left=error_from_exception(stage.processor, exc, f"{stage.processor}({short(element)})"))
-        return (produced or stage.nullable) and not failed
+    @staticmethod
+    def _not_either(stage: NodeStage, element: Any, result: Any) -> Either[Any]:
+        if isinstance(result, Either):  # a subclass of Either is fine
+            return result
+        problem = "None, and the stage is not nullable" if result is None else short(result)
+        return Either(left=StackTraceError(
+            stage.processor, f"{stage.processor}({short(element)}) yielded {problem}, not an Either"
+        ))
+
+
 def _check_acyclic(nodes: dict[str, TopologyNode], owner: str) -> None:
     def visit(name: str, path: tuple[str, ...]) -> None:
         if name in path:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import py_compile
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from _common import ROOT, child, figure, interleaved, median_process_time
 
-from minigest import Either, Processor, Sink, Source, StackTraceError, Workflow
+from minigest import Either, Processor, Sink, Source, Workflow
 
 
 def numbers(count: int) -> Iterator[Either[int]]:
