@@ -36,6 +36,7 @@ __all__ = [
     "parse_file",
     "find_message",
     "message_columns",
+    "iter_columns",
     "WELL_KNOWN_FILES",
     "MAX_NESTING",
     "MAX_COLUMNS",
@@ -1639,7 +1640,7 @@ class _TreeBuilder:
 
     def __init__(self, root: MessageDef, max_columns: int) -> None:
         self.root = root
-        self.path: set = set()
+        self.path: set[str] = set()
         self.count = 0
         self.max_columns = max_columns
 
