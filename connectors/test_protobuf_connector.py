@@ -150,7 +150,7 @@ def test_folder_empty_and_unreadable_files_are_failures(tmp_path: Path, monkeypa
 
 def test_missing_path_raises_in_prepare(tmp_path: Path) -> None:
     source = ProtobufConnector.create({"source_directory": str(tmp_path / "nope.proto"), "business_unit": "x"})
-    with pytest.raises(InvalidSourceException, match="nope.proto"):
+    with pytest.raises(InvalidSourceException, match=r"nope\.proto"):
         source.prepare()
     source = ProtobufConnector.create({
         "source_directory": str(CORPUS / "basics" / "scalars.proto"), "business_unit": "x",
