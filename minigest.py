@@ -597,6 +597,14 @@ class Workflow:
     # Tracing, dead letters and progress: set up only when asked for, so they cost nothing otherwise.
 
     def _traced_source(self, records: Iterable[Any], out: IO[str]) -> Iterator[Any]:
+        status, passed_on = self.source.status, self.source.status.on_failure
+
+        def show(error: StackTraceError, record: Any) -> None:
+            out.write(f"#- {self.source.name}: failed, {error.name}: {error.error}\n")
+            if passed_on is not None:
+                passed_on(error, record)
+
+        status.on_failure = show
         for number, record in enumerate(records, 1):
             out.write(f"#{number} {self.source.name}: {short(record)}\n")
             yield record
