@@ -1017,3 +1017,59 @@ def test_copied_alone_the_module_runs_the_readme_quickstart(tmp_path: Path) -> N
 def test_module_docstring_example_runs() -> None:
     example = minigest.__doc__.split("Example::", 1)[1].split("Command line")[0]  # type: ignore[union-attr]
     exec(compile(textwrap.dedent(example), "<docstring>", "exec"), {})
+
+
+# --- faults: interrupts, failing steps, outputs ------------------------------------------------------
+
+
+class ExplodingLoader(BulkSink):
+    def run(self) -> None:
+        raise RuntimeError("bulk load exploded")
+
+
+class FlakySink(Sink):
+    def _run(self, record: Any) -> Either[Any]:
+        if record % 3 == 0:
+            raise OSError(f"write {record} failed")
+        return Either(right=record)
+
+
+def test_interrupted_json_lines_output_has_only_complete_lines(tmp_path: Path) -> None:
+    target = tmp_path / "out.jsonl"
+    workflow = Workflow(ListSource([{"n": i} for i in range(10)] + [3]), [InterruptAt(3), JsonLinesSink(str(target))])
+    with pytest.raises(KeyboardInterrupt):
+        workflow.execute()
+    text = target.read_text()
+    assert text.endswith("\n")
+    assert [json.loads(line)["n"] for line in text.splitlines()] == list(range(10))
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_status_file_is_written_when_every_kind_of_step_fails(tmp_path: Path) -> None:
+    status_file = tmp_path / "status.json"
+    path = write_config(
+        tmp_path,
+        source={"type": "test_minigest.NumbersSource", "options": {"count": 9}},
+        processors=[{"type": "test_minigest.Picky"}, {"type": "test_minigest.FailingClose"}],
+        sink={"type": "test_minigest.FlakySink"},
+        bulk_sink={"type": "test_minigest.ExplodingLoader"},
+    )
+    assert minigest.main(["run", str(path), "--status-file", str(status_file)]) == 1
+    steps = {step["name"]: step for step in json.loads(status_file.read_text())["steps"]}
+    assert steps["Picky"]["failure_count"] == 1  # the 7
+    assert steps["FailingClose"]["failure_count"] == 1  # its close()
+    assert steps["FlakySink"]["failure_count"] == 3  # 0, 3 and 6
+    assert steps["ExplodingLoader"]["failure_count"] == 1
+    assert steps["NumbersSource"]["failure_count"] == 0
+
+
+def test_a_huge_error_does_not_make_a_huge_report_or_status_file(tmp_path: Path) -> None:
+    class Huge(Processor):
+        def _run(self, record: Any) -> Either[Any]:
+            raise ValueError("x" * 20_000_000)
+
+    workflow = run(ListSource([1, 2]), [Huge()])
+    out = io.StringIO()
+    workflow.print_status(out)
+    assert len(out.getvalue()) < 20_000
+    assert len(json.dumps(workflow.status_dict())) < 40_000
