@@ -1006,12 +1006,20 @@ def readme_quickstart() -> str:
 
 
 def test_copied_alone_the_module_runs_the_readme_quickstart(tmp_path: Path) -> None:
-    shutil.copy(ROOT / "minigest.py", tmp_path / "minigest.py")
-    (tmp_path / "quickstart.py").write_text(readme_quickstart())
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "quickstart.py"], capture_output=True, text=True, cwd=tmp_path, env=env)
+    """Only the standard library and attrs: -S hides site-packages, PYTHONPATH offers attrs alone."""
+    import attr
+
+    only_attrs = tmp_path / "site"
+    for package in (attrs, attr):
+        shutil.copytree(Path(package.__file__).parent, only_attrs / package.__name__)
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(ROOT / "minigest.py", project / "minigest.py")
+    (project / "quickstart.py").write_text(readme_quickstart())
+    env = {**os.environ, "PYTHONPATH": str(only_attrs)}
+    done = subprocess.run([sys.executable, "-S", "quickstart.py"], capture_output=True, text=True, cwd=project, env=env)
     assert done.returncode == 0, done.stderr
-    assert "Workflow success" in done.stdout
+    assert "Workflow success" in done.stdout and "[12.5, 3.0]" in done.stdout
 
 
 def test_module_docstring_example_runs() -> None:
@@ -1073,3 +1081,44 @@ def test_a_huge_error_does_not_make_a_huge_report_or_status_file(tmp_path: Path)
     workflow.print_status(out)
     assert len(out.getvalue()) < 20_000
     assert len(json.dumps(workflow.status_dict())) < 40_000
+
+
+SLOW_SOURCE = """
+import time
+import minigest
+
+class Slow(minigest.Source):
+    def _iter(self):
+        for i in range(10_000):
+            time.sleep(0.005)
+            yield minigest.Either(right={"n": i})
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_real_ctrl_c_closes_everything_and_exits_130(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    (tmp_path / "slowsource.py").write_text(SLOW_SOURCE)
+    config = {
+        "source": {"type": "slowsource.Slow"},
+        "sink": {"type": "minigest.JsonLinesSink", "options": {"path": "out.jsonl"}},
+    }
+    (tmp_path / "run.json").write_text(json.dumps(config))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "minigest.py"), "run", "run.json", "--status-file", "status.json"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert "interrupted" in out
+    lines = (tmp_path / "out.jsonl").read_text().splitlines()
+    assert lines and [json.loads(line)["n"] for line in lines] == list(range(len(lines)))
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["interrupted"] is True
+    assert status["steps"][1]["records"] == len(lines)
