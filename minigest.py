@@ -395,7 +395,9 @@ class JsonLinesSink(Sink):
 
 # --- Workflow ---------------------------------------------------------------
 
-SAMPLE_EVERY = 64  # after the first records, time one record in this many
+# Timing every call would cost more than a simple step itself, so after the first records only one
+# record in SAMPLE_EVERY is timed, and each step's total is scaled up by the share sampled.
+SAMPLE_EVERY = 64
 TIME_ALL_FIRST = 1_000
 
 
@@ -484,6 +486,9 @@ class Workflow:
         finally:
             source_records.close()
             self._close_all(self.all_steps(), closed)
+            if failures is not None or trace is not None:
+                for step in self.all_steps():
+                    step.status.on_failure = None  # the streams they wrote to are the caller's
             self.elapsed = time.perf_counter() - start
             self.source.status.seconds = max(
                 0.0, self.elapsed - sum(step.status.seconds for step in self.all_steps()[1:])
@@ -542,8 +547,9 @@ class Workflow:
                 raise
             except Exception as exc:
                 status.failed(error_from_exception(_entity_name(record), exc), record)
-        for step in steps:  # scale the sampled timings up to every call
-            step.status.seconds *= _sample_scale(step.status, count)
+        timed_records = min(count, TIME_ALL_FIRST) + max(0, count // SAMPLE_EVERY - TIME_ALL_FIRST // SAMPLE_EVERY)
+        for step in steps:  # every step saw the same share of sampled records: scale up by it
+            step.status.seconds *= count / timed_records if timed_records else 1.0
 
     @staticmethod
     def _stage_feeder(stage: Stage, trace: IO[str] | None) -> Callable[[Any], None]:
@@ -749,13 +755,6 @@ def _timed(run: Callable[[Any], T], status: Status) -> Callable[[Any], T]:
             status.seconds += perf_counter() - start
 
     return timed
-
-
-def _sample_scale(status: Status, records: int) -> float:
-    """How many calls one timed call stands for, given the sampling in ``_pump``."""
-    calls = status.records + status.filtered + status.failure_count
-    sampled = min(calls, TIME_ALL_FIRST) + max(0, min(calls, records) - TIME_ALL_FIRST) // SAMPLE_EVERY
-    return calls / sampled if sampled else 1.0
 
 
 def _entity_name(record: Any) -> str:
