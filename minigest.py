@@ -963,6 +963,8 @@ class TopologyRunnerMixin:
         )
 
     def _iter(self) -> Iterator[Either[Any]]:
+        if "_plans" not in vars(self):
+            raise InvalidSourceException(f"{type(self).__name__}.__init__ must call super().__init__()")
         for root in self._roots:
             yield from self._walk(self._plans[root])
 

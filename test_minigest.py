@@ -1122,3 +1122,14 @@ def test_real_ctrl_c_closes_everything_and_exits_130(tmp_path: Path) -> None:
     status = json.loads((tmp_path / "status.json").read_text())
     assert status["interrupted"] is True
     assert status["steps"][1]["records"] == len(lines)
+
+
+def test_topology_source_that_skips_super_init_gets_a_clear_failure() -> None:
+    class Forgetful(TwoLevelSource):
+        def __init__(self) -> None:
+            pass
+
+    source = Forgetful()
+    Workflow.__init__(Workflow.__new__(Workflow), source)  # adopts it: name and status
+    assert list(source.run()) == []
+    assert "must call super().__init__()" in source.status.failures[0].error
