@@ -21,7 +21,7 @@ import datetime
 import io
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Callable
 
@@ -436,8 +436,9 @@ _ZONE = r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])"
 _ANY_DATE = r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
 # Dates that are real whatever the year: the fast path needs no calendar.
 _SURE_DATE = (
-    r"(?!0000)[0-9]{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+    r"(?!0000)(?:[0-9]{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
     r"|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+    r"|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)"  # leap days
 )
 
 _BOOLEAN_RE = re.compile(_BOOLEAN)
@@ -506,8 +507,8 @@ def _batch_pattern(value: str) -> re.Pattern[str]:
 # The fast path: each pattern accepts only values its type's exact check accepts.
 FAST_BATCH = {
     BOOLEAN: _batch_pattern(_BOOLEAN),
-    INT: _batch_pattern(r"[+-]?0*[0-9]{1,9}"),
-    BIGINT: _batch_pattern(r"[+-]?0*[0-9]{1,18}"),
+    INT: _batch_pattern(r"[+-]?0*(?:[0-9]{1,9}|1[0-9]{9}|20[0-9]{8})"),  # below 2.1e9 < 2**31
+    BIGINT: _batch_pattern(r"[+-]?0*(?:[0-9]{1,18}|[0-8][0-9]{18})"),  # below 9e18 < 2**63
     DOUBLE: _batch_pattern(_DOUBLE),
     DATE: _batch_pattern(_SURE_DATE),
     TIMESTAMP: _batch_pattern(_SURE_DATE + r"(?:[T ]" + _CLOCK + _ZONE + r"?)?"),
@@ -521,6 +522,7 @@ class ColumnTypes:
     def __init__(self, width: int) -> None:
         self.width = width
         self.types: list[str | None] = [None] * width
+        self.deduplicate = [True] * width  # turned off for a column once most of its values are distinct
         self.rows = 0
         self.ragged_rows = 0
         self.first_ragged_row = 0
@@ -536,15 +538,20 @@ class ColumnTypes:
         types = self.types
         for index, values in enumerate(zip(*rows)):
             current = types[index]
-            if current == STRING:
-                continue
             if current is None:
                 if NULLS.issuperset(values):
                     continue
-            else:
-                joined = "\n".join(values)
-                if joined.count("\n") == len(values) - 1 and FAST_BATCH[current].fullmatch(joined):
-                    continue
+                # The first value picks the candidate; the fast path then checks the rest.
+                current = types[index] = type_of(next(value for value in values if value not in NULLS))
+            if current == STRING:
+                continue
+            checked: Collection[str] = values
+            if self.deduplicate[index]:  # flags, codes and dates repeat: check each distinct value once
+                checked = set(values)
+                self.deduplicate[index] = len(checked) * 2 < len(values)
+            joined = "\n".join(checked)
+            if joined.count("\n") == len(checked) - 1 and FAST_BATCH[current].fullmatch(joined):
+                continue
             types[index] = self._widen_by_value(current, values)
 
     @staticmethod
