@@ -654,10 +654,12 @@ class Workflow:
             if count % 256 == 0:
                 now = time.perf_counter()
                 if now - shown >= 0.5 and now - start >= 2.0:
-                    shown = now
-                    rate = count / (now - start)
-                    counts = "  ".join(f"{s.name} {s.status.records}" for s in self.all_steps())
-                    out.write(f"\r{counts}  ({rate:,.0f} records/s)\x1b[K")
+                    shown, seconds = now, now - start
+                    line = "  ".join(
+                        f"{step.name} {step.status.records:,} ({step.status.records / seconds:,.0f}/s)"
+                        for step in self.all_steps()
+                    )
+                    out.write(f"\r{line}\x1b[K")
                     out.flush()
         if shown != start:
             out.write("\n")

@@ -608,7 +608,8 @@ def test_progress_line_only_for_long_runs(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(minigest.time, "perf_counter", lambda: next(clock))
     out = io.StringIO()
     Workflow(ListSource(range(3000)), [ListSink()]).execute(progress=out)
-    assert "records/s" in out.getvalue()
+    assert re.search(r"ListSource [\d,]+ \([\d,]+/s\)  ListSink [\d,]+ \([\d,]+/s\)", out.getvalue())
+    assert out.getvalue().count("\r") < 3000 / 256 + 1  # refreshed now and then, not per record
     quiet = io.StringIO()
     Workflow(ListSource(range(10)), [ListSink()]).execute(progress=quiet)
     assert quiet.getvalue() == ""
