@@ -49,7 +49,7 @@ import attrs
 
 __version__ = "0.1.0"
 __all__ = [
-    "BulkSink", "Collected", "ConfigError", "Either", "InvalidSourceException", "JsonLinesSink",
+    "AtomicWriter", "BulkSink", "Collected", "ConfigError", "Either", "InvalidSourceException", "JsonLinesSink",
     "ListSink", "ListSource", "NodeStage", "Processor", "ServiceSpec", "ServiceTopology", "Sink",
     "Source", "Stage", "StackTraceError", "Status", "Step", "TopologyContext", "TopologyNode",
     "TopologyRunnerMixin", "Workflow", "WorkflowExecutionError", "WorkflowFatalError",
@@ -345,15 +345,23 @@ def to_jsonable(record: Any) -> Any:
 
 
 class AtomicWriter:
-    """A text file written under a temporary name and renamed into place on ``commit()``."""
+    """A text file written under a temporary name and renamed into place on ``commit()``.
+
+    A reader sees the old file or the whole new one, never a half-written one.
+    """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        handle, self.temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent or ".")
+        handle, self.temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self.temporary, 0o666 & ~umask)  # the mode a plain open() would give, not mkstemp's 0600
         self.file = os.fdopen(handle, "w", encoding="utf-8", newline="\n")
 
     def commit(self) -> None:
-        """Flush, and move the finished file to its real name."""
+        """Flush to disk, and move the finished file to its real name."""
+        self.file.flush()
+        os.fsync(self.file.fileno())
         self.file.close()
         os.replace(self.temporary, self.path)
 
@@ -370,6 +378,8 @@ class JsonLinesSink(Sink):
         super().__init__()
         import json
 
+        if path not in (None, "-") and not Path(str(path)).parent.is_dir():
+            raise ConfigError(f"JsonLinesSink: option 'path': the folder of {path} does not exist")
         self.path = None if path == "-" else path
         self._writer: AtomicWriter | None = None
         self._dumps = json.dumps

@@ -1134,3 +1134,17 @@ def test_topology_source_that_skips_super_init_gets_a_clear_failure() -> None:
     Workflow.__init__(Workflow.__new__(Workflow), source)  # adopts it: name and status
     assert list(source.run()) == []
     assert "must call super().__init__()" in source.status.failures[0].error
+
+
+def test_json_lines_sink_refuses_a_missing_folder_and_writes_readable_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="option 'path'"):
+        JsonLinesSink(str(tmp_path / "no" / "such" / "out.jsonl"))
+    target = tmp_path / "out.jsonl"
+    run(ListSource([1]), [JsonLinesSink(str(target))])
+    assert target.stat().st_mode & 0o044 == 0o044 & ~_umask()  # not mkstemp's private 0600
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
