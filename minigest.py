@@ -731,7 +731,7 @@ class Workflow:
             out.write("\nFailures\n")
             table = [[step, _wrap(f.name, 30), _wrap(f.error, 60), _last_lines(f.stack_trace, 3)]
                      for step, f in failures[:max_rows]]
-            out.write(_table(["From", "Entity Name", "Message", "Stack Trace"], table))
+            out.write(_table(["From", "Entity Name", "Message", "Stack Trace"], table, ruled=True))
             if total > min(len(failures), max_rows):
                 out.write(f"... {total - min(len(failures), max_rows)} more failures not shown ({total} in all)\n")
         warnings = [(step.name, n, r) for step in self.all_steps() for n, r in step.status.warning_details]
@@ -811,8 +811,8 @@ def _last_lines(trace: str | None, count: int) -> str:
     return "\n".join((["..."] if len(lines) > count else []) + lines[-count:])
 
 
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    """A plain-text grid; cells may hold several lines."""
+def _table(headers: list[str], rows: list[list[str]], ruled: bool = False) -> str:
+    """A plain-text grid; cells may hold several lines, and ``ruled`` draws a line under every row."""
     cells = [[cell.splitlines() or [""] for cell in row] for row in [headers, *rows]]
     widths = [max(len(_strip_ansi(line)) for row in cells for line in row[i]) for i in range(len(headers))]
     rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+\n"
@@ -824,7 +824,7 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
                 line = cell[depth] if depth < len(cell) else ""
                 parts.append(" " + line + " " * (width - len(_strip_ansi(line))) + " ")
             out.append("|" + "|".join(parts) + "|\n")
-        if index == 0 or index == len(cells) - 1:
+        if ruled or index == 0 or index == len(cells) - 1:
             out.append(rule)
     return "".join(out)
 
@@ -1287,26 +1287,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # so 'type' can name modules next to the config, as python -m does
-    if args.command == "run" and args.limit is not None and args.limit < 0:
-        parser.error("--limit must be 0 or more")
+    if args.command == "run":
+        if args.limit is not None and args.limit < 0:
+            parser.error("--limit must be 0 or more")
+        for option, path in (("--status-file", args.status_file), ("--failures", args.failures)):
+            if path and not Path(path).parent.is_dir():
+                parser.error(f"{option} {path}: the folder does not exist")
     try:
         workflow = Workflow.from_file(args.config)
+        return _check(workflow) if args.command == "check" else _run(workflow, args)
+    except KeyboardInterrupt:
+        sys.stderr.write("minigest: interrupted\n")
+        return 130
     except Exception as exc:
         return _fail(exc, args.debug)
-    return _check(workflow, args.debug) if args.command == "check" else _run(workflow, args)
 
 
 def _fail(exc: BaseException, debug: bool) -> int:
+    """One line on stderr; 2 for a config problem, 1 for a run that could not finish."""
     if debug:
         import traceback
 
         traceback.print_exc()
     text = str(exc) if isinstance(exc, MinigestError) else f"{type(exc).__name__}: {exc}"
     sys.stderr.write(f"minigest: error: {' '.join(text.split())}\n")
-    return 2
+    return 2 if isinstance(exc, ConfigError) else 1
 
 
-def _check(workflow: Workflow, debug: bool) -> int:
+def _check(workflow: Workflow) -> int:
     try:
         workflow.source.test_connection()
         connection = "ok"

@@ -1148,3 +1148,19 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_cli_fatal_error_is_one_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_config(tmp_path, processors=[{"type": "test_minigest.FatalAt", "options": {"at": 2}}])
+    assert minigest.main(["run", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err == "minigest: error: the target is gone\n"
+
+
+def test_cli_refuses_output_paths_in_missing_folders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_config(tmp_path)
+    for option in ("--status-file", "--failures"):
+        with pytest.raises(SystemExit) as exit_info:
+            minigest.main(["run", str(path), option, str(tmp_path / "missing" / "x.json")])
+        assert exit_info.value.code == 2
+        assert capsys.readouterr().err.startswith(f"minigest: error: {option}")
