@@ -103,7 +103,7 @@ def measure(quick: bool = False) -> list[dict[str, Any]]:
     if profile.types != expected:
         raise RuntimeError(f"bench_csv: inferred {profile.types}, expected {expected}")
     rows = profile.rows_read
-    ours, bare = interleaved(3 if quick else 2, lambda: infer(big), lambda: bare_loop(big))
+    ours, bare = interleaved(3, lambda: infer(big), lambda: bare_loop(big))
     infer_big, infer_base = (float(kib) / 1024 for kib in child(INFER_PEAK, str(big)).split())
     infer_small, _ = (float(kib) / 1024 for kib in child(INFER_PEAK, str(small)).split())
     bare_big, bare_base = (float(kib) / 1024 for kib in child(BARE_PEAK, str(big)).split())

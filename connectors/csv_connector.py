@@ -29,7 +29,7 @@ import attrs
 
 from connectors.base import DatabaseSource, failure, path_option, reject_unknown_options, text_option
 from connectors.models import Column, Table, parse_type_spec
-from minigest import Either, InvalidSourceException
+from minigest import Either, InvalidSourceException, StackTraceError
 
 __all__ = ["CsvConnector", "CsvDataConnector", "CsvFileError", "ColumnTypes", "profile_csv_file"]
 
@@ -74,39 +74,38 @@ class CsvConnector(DatabaseSource):
         yield from read_catalog(self.path)
 
     def yield_table(self, row: CatalogRow) -> Iterator[Either[Table]]:
+        """One catalog row becomes a Table, or one failure naming the file, the line and the problem."""
         where = f"{self.path}, line {row.line}" if row.line else str(self.path)
-        if row.problem is not None:
-            yield failure(row.name, f"{where}: {row.problem}")
-            return
-        if row.name in self.seen_tables:
-            yield failure(row.name, f"{where}: table {row.name!r} is listed twice; this row is skipped")
-            return
-        self.seen_tables.add(row.name)
-        if not row.column_names and not row.column_types:
-            yield failure(row.name, f"{where}: table {row.name!r} has no columns")
-            return
-        if len(row.column_names) != len(row.column_types):
-            yield failure(
-                row.name,
-                f"{where}: {len(row.column_names)} column names but {len(row.column_types)} column types",
-            )
-            return
-        columns = []
-        for position, (column_name, type_spec) in enumerate(zip(row.column_names, row.column_types), start=1):
-            if not column_name:
-                yield failure(row.name, f"{where}: column {position} has an empty name")
-                return
-            try:
-                columns.append(Column(name=column_name, **parse_type_spec(type_spec)))
-            except ValueError as exc:
-                yield failure(row.name, f"{where}: column {column_name!r}: {exc}")
-                return
         try:
-            table = Table(name=row.name, database_schema=self.schema_fqn, columns=columns, table_type="Regular")
+            if row.problem is not None:
+                raise ValueError(row.problem)
+            if row.name in self.seen_tables:
+                raise ValueError(f"table {row.name!r} is listed twice; this row is skipped")
+            self.seen_tables.add(row.name)
+            table = Table(
+                name=row.name, database_schema=self.schema_fqn, columns=catalog_columns(row), table_type="Regular"
+            )
         except ValueError as exc:
             yield failure(row.name, f"{where}: {exc}")
             return
         yield Either(right=table)
+
+
+def catalog_columns(row: CatalogRow) -> list[Column]:
+    """The columns a catalog row lists; ValueError says what is wrong with them."""
+    if not row.column_names and not row.column_types:
+        raise ValueError(f"table {row.name!r} has no columns")
+    if len(row.column_names) != len(row.column_types):
+        raise ValueError(f"{len(row.column_names)} column names but {len(row.column_types)} column types")
+    columns = []
+    for position, (column_name, type_spec) in enumerate(zip(row.column_names, row.column_types), start=1):
+        if not column_name:
+            raise ValueError(f"column {position} has an empty name")
+        try:
+            columns.append(Column(name=column_name, **parse_type_spec(type_spec)))
+        except ValueError as exc:
+            raise ValueError(f"column {column_name!r}: {exc}") from None
+    return columns
 
 
 CATALOG_COLUMNS = ("name", "column_names", "column_types")
@@ -210,7 +209,11 @@ class CsvDataConnector(DatabaseSource):
         if not self.path.is_dir():
             yield self.path
             return
-        files = sorted(entry for entry in self.path.iterdir() if entry.suffix.lower() == ".csv")
+        try:
+            files = sorted(entry for entry in self.path.iterdir() if entry.suffix.lower() == ".csv")
+        except OSError as exc:
+            self.status.failed(StackTraceError(str(self.path), f"{self.path}: cannot list the folder: {exc.strerror}"))
+            return
         if not files:
             self.status.warning(str(self.path), "the folder holds no .csv files")
         yield from files

@@ -65,7 +65,11 @@ class FileStage(Stage):
         """Options: staging_file (required), the JSON-lines file to write."""
         if isinstance(config, dict) and "database" in config:
             raise ConfigError(f"{cls.__name__}: unknown option 'database'")
-        return cls(_path_option(cls.__name__, config, "staging_file"))
+        staging_file = _path_option(cls.__name__, config, "staging_file")
+        folder = Path(staging_file).parent
+        if not folder.is_dir():
+            raise ConfigError(f"{cls.__name__}: option 'staging_file': the folder {str(folder)!r} does not exist")
+        return cls(staging_file)
 
     def _run(self, record: Any) -> Iterator[Either[Any]]:
         try:

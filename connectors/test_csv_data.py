@@ -386,3 +386,12 @@ def test_random_rows_infer_the_same_types_in_any_batch_size(tmp_path: Path, monk
         monkeypatch.setattr(csv_connector, "BATCH_ROWS", size)
         assert types_of(tables(run(tmp_path))["t"]) == expected
     assert expected == [("a", "INT"), ("b", "DATE"), ("c", "STRING")]
+
+
+def test_a_folder_that_cannot_be_listed_is_a_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: Path) -> Any:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "iterdir", refuse)
+    result = run(tmp_path)
+    assert [failure.error for failure in result.failures] == [f"{tmp_path}: cannot list the folder: Permission denied"]

@@ -123,6 +123,7 @@ def test_ctrl_c_leaves_the_previous_staging_file_whole(tmp_path: Path) -> None:
         ({"staging_file": 3}, "option 'staging_file' must be a non-empty path"),
         ({"staging_file": "s", "database": "x"}, "unknown option 'database'"),
         ({"staging_file": "s", "mode": "x"}, "unknown option 'mode'"),
+        ({"staging_file": "no/such/folder/s.jsonl"}, "option 'staging_file': the folder 'no/such/folder' does not"),
     ],
 )
 def test_file_stage_options(options: dict, message: str) -> None:
