@@ -24,7 +24,7 @@ import bisect
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Union
+from typing import NoReturn, Union
 
 __all__ = [
     "ProtoParseError",
@@ -80,14 +80,17 @@ def _locate(starts: list[int], offset: int) -> tuple[int, int]:
 
 _TOKEN_RE = re.compile(
     r"""
-    (?P<skip>[ \t\r\n\f\v]+|//[^\n]*|/\*(?s:.*?)\*/)
-  | (?P<id>[A-Za-z_][A-Za-z0-9_]*)
-  | (?P<num>(?:[0-9]|\.[0-9])(?:[eE][+-][0-9]|[A-Za-z0-9_.])*)
-  | (?P<str>"(?:[^"\\\n]|\\[^\n])*"|'(?:[^'\\\n]|\\[^\n])*')
-  | (?P<bad>/\*|["']|[^!-~])
-  | (?P<sym>[!-~])
+    (?:[ \t\r\n\f\v]+|//[^\n]*|/\*(?s:.*?)\*/)*             # whitespace and comments, skipped
+    (
+      [A-Za-z_][A-Za-z0-9_]*                                # identifier
+    | (?:[0-9]|\.[0-9])(?:[eE][+-][0-9]|[A-Za-z0-9_.])*     # number, checked afterwards
+    | "(?:[^"\\\n]|\\[^\n])*" | '(?:[^'\\\n]|\\[^\n])*'   # string
+    | /\*                                                   # unterminated comment
+    | .                                                     # symbol, or a stray character
+    | \Z                                                   # end of text
+    )
     """,
-    re.VERBOSE | re.ASCII,
+    re.VERBOSE | re.ASCII | re.DOTALL,
 )
 _INT_RE = re.compile(r"0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*")
 _FLOAT_RE = re.compile(r"(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -100,6 +103,14 @@ _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "
 # Token kinds. A token's text tells symbols and keywords apart (a string's text
 # keeps its quotes), so the parser mostly compares texts.
 _ID, _INT, _FLOAT, _STR, _SYM, _EOF = "identifier", "integer", "number", "string", "symbol", "end of file"
+_CHECK = "to check"
+# Most tokens are known by their first character; the others (numbers, strings,
+# a dot that may start a number, strays) are checked one by one.
+_FIRST_CHARACTER_KIND = {
+    **{character: _SYM for character in map(chr, range(33, 127))},
+    **{character: _ID for character in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"},
+    **{character: _CHECK for character in "0123456789.\"'/"},
+}
 
 
 def _number_error(text: str) -> str:
@@ -122,7 +133,7 @@ def _number_error(text: str) -> str:
     return "Need space between number and identifier."
 
 
-def _decode_string(raw: str, fail: _Fail, offset: int) -> str:
+def _decode_string(raw: str, source: _Source, token: int) -> str:
     """The value of a string literal (quotes included in `raw`), escapes decoded."""
     body = raw[1:-1]
     if "\\" not in body:
@@ -137,84 +148,96 @@ def _decode_string(raw: str, fail: _Fail, offset: int) -> str:
         if short_u is not None or long_u is not None:
             code = int(short_u or long_u, 16)
             if code > 0x10FFFF:
-                fail("Expected eight hex digits up to 10ffff for \\U escape sequence", offset + 1 + match.start())
+                source.fail_at("Expected eight hex digits up to 10ffff for \\U escape sequence",
+                               source.token_offset(token) + 1 + match.start())
             return chr(code)
         if simple is not None:
             return _SIMPLE_ESCAPES[simple]
-        where = offset + 1 + match.start()
+        where = source.token_offset(token) + 1 + match.start()
         if bad in ("x", "X"):
-            fail("Expected hex digits for escape sequence.", where)
+            source.fail_at("Expected hex digits for escape sequence.", where)
         if bad == "u":
-            fail("Expected four hex digits for \\u escape sequence.", where)
+            source.fail_at("Expected four hex digits for \\u escape sequence.", where)
         if bad == "U":
-            fail("Expected eight hex digits up to 10ffff for \\U escape sequence", where)
-        fail("Invalid escape sequence in string literal.", where)
-        return ""  # not reached: fail() raises
+            source.fail_at("Expected eight hex digits up to 10ffff for \\U escape sequence", where)
+        source.fail_at("Invalid escape sequence in string literal.", where)
+        return ""  # not reached: fail_at() raises
 
     return _ESCAPE_RE.sub(replace, body)
 
 
-class _Fail:
-    """Raises a located ProtoParseError for an offset of one text."""
+class _Source:
+    """One file's text, its tokens, and the way back from a token to `file:line:column`.
 
-    __slots__ = ("_starts", "file", "text")
+    Token offsets are only needed for messages, so they are found again lazily
+    (with the same regular expression) the first time one is asked for.
+    """
+
+    __slots__ = ("_line_starts", "_offsets", "file", "kinds", "start", "strings", "text", "texts")
 
     def __init__(self, text: str, file: str) -> None:
         self.text = text
         self.file = file
-        self._starts: list[int] | None = None
+        self.start = 1 if text.startswith("\ufeff") else 0
+        self._line_starts: list[int] | None = None
+        self._offsets: list[int] | None = None
+        self.texts: list[str] = []
+        self.kinds: list[str] = []
+        self.strings: dict[int, str] = {}
 
-    def location(self, offset: int) -> tuple[int, int]:
-        if self._starts is None:
-            self._starts = _line_starts(self.text)
-        return _locate(self._starts, offset)
+    def token_offset(self, token: int) -> int:
+        if self._offsets is None:
+            self._offsets = [match.start(1) for match in _TOKEN_RE.finditer(self.text, self.start)]
+        return self._offsets[token] if token < len(self._offsets) else len(self.text)
 
-    def __call__(self, message: str, offset: int) -> None:
-        line, column = self.location(offset)
+    def location_at(self, offset: int) -> tuple[int, int]:
+        if self._line_starts is None:
+            self._line_starts = _line_starts(self.text)
+        return _locate(self._line_starts, offset)
+
+    def location(self, token: int) -> tuple[int, int]:
+        return self.location_at(self.token_offset(token))
+
+    def fail_at(self, message: str, offset: int) -> NoReturn:
+        line, column = self.location_at(offset)
         raise ProtoParseError(message, self.file, line, column)
 
+    def fail(self, message: str, token: int) -> NoReturn:
+        self.fail_at(message, self.token_offset(token))
 
-def _tokenize(text: str, fail: _Fail) -> tuple[list[str], list[str], list[int], dict[int, str]]:
-    """Split text into parallel lists of kinds, texts and offsets (plus string values)."""
-    kinds: list[str] = []
-    texts: list[str] = []
-    offsets: list[int] = []
-    strings: dict[int, str] = {}
-    start = 1 if text.startswith("\ufeff") else 0
-    for match in _TOKEN_RE.finditer(text, start):
-        kind = match.lastgroup
-        if kind == "skip":
-            continue
-        value = match.group()
-        offset = match.start()
-        if kind == "id":
-            kinds.append(_ID)
-        elif kind == "sym":
-            kinds.append(_SYM)
-        elif kind == "num":
-            if _INT_RE.fullmatch(value):
-                kinds.append(_INT)
-            elif _FLOAT_RE.fullmatch(value) and ("." in value or "e" in value or "E" in value):
-                kinds.append(_FLOAT)
-            else:
-                fail(_number_error(value), offset)
-        elif kind == "str":
-            strings[len(texts)] = _decode_string(value, fail, offset)
-            kinds.append(_STR)
-        else:
-            if value.startswith("/*"):
-                fail("End-of-file inside block comment (the comment starts here).", offset)
-            if value[0] in "\"'":
-                fail("Multiline strings are not allowed. Did you miss a \"? (the string starts here)", offset)
-            if value == "\ufeff":
-                fail("A byte order mark is only allowed at the very start of the file.", offset)
-            fail(f"Unexpected character {value!r}.", offset)
-        texts.append(value)
-        offsets.append(offset)
-    kinds.append(_EOF)
-    texts.append("")
-    offsets.append(len(text))
-    return kinds, texts, offsets, strings
+    def tokenize(self) -> None:
+        """Fill `texts` and `kinds` (and `strings`, the decoded string literals), or fail at a bad token."""
+        texts = _TOKEN_RE.findall(self.text, self.start)
+        while texts and not texts[-1]:
+            texts.pop()  # the end of text, matched once or twice
+        kinds = [_FIRST_CHARACTER_KIND.get(text[0], _CHECK) for text in texts]
+        for index in [index for index, kind in enumerate(kinds) if kind is _CHECK]:
+            kinds[index] = self.check(texts[index], index)
+        texts.append("")
+        kinds.append(_EOF)
+        self.texts, self.kinds = texts, kinds
+
+    def check(self, text: str, index: int) -> str:
+        """The kind of a token that its first character does not settle (numbers, strings, strays)."""
+        first = text[0]
+        if text == "." or text == "/":
+            return _SYM
+        if first in "0123456789.":
+            if _INT_RE.fullmatch(text):
+                return _INT
+            if _FLOAT_RE.fullmatch(text) and ("." in text or "e" in text or "E" in text):
+                return _FLOAT
+            self.fail(_number_error(text), index)
+        if first in "\"'" and len(text) > 1:
+            self.strings[index] = _decode_string(text, self, index)
+            return _STR
+        if text == "/*":
+            self.fail("End-of-file inside block comment (the comment starts here).", index)
+        if first in "\"'":
+            self.fail("Multiline strings are not allowed. Did you miss a \"? (the string starts here)", index)
+        if text == "\ufeff":
+            self.fail("A byte order mark is only allowed at the very start of the file.", index)
+        self.fail(f"Unexpected character {text!r}.", index)
 
 
 # --------------------------------------------------------------------------- model
@@ -233,21 +256,21 @@ _MAX_FIELD_NUMBER = 536_870_911
 class EnumDef:
     """An enum definition: only its name matters for columns."""
 
-    __slots__ = ("file", "full_name", "name", "offset")
+    __slots__ = ("file", "full_name", "name", "token")
 
-    def __init__(self, name: str, full_name: str, file: ProtoFile, offset: int) -> None:
+    def __init__(self, name: str, full_name: str, file: ProtoFile, token: int) -> None:
         self.name = name
         self.full_name = full_name
         self.file = file
-        self.offset = offset
+        self.token = token
 
 
 class FieldDef:
     """A field of a message (or an extension); `target` is set by resolution."""
 
-    __slots__ = ("is_map", "key_type", "label", "name", "number", "offset", "scope", "target", "type_name")
+    __slots__ = ("is_map", "key_type", "label", "name", "number", "scope", "target", "token", "type_name")
 
-    def __init__(self, name: str, number: int, label: str, type_name: str, offset: int, scope: str,
+    def __init__(self, name: str, number: int, label: str, type_name: str, token: int, scope: str,
                  key_type: str | None = None) -> None:
         self.name = name
         self.number = number
@@ -255,7 +278,7 @@ class FieldDef:
         self.type_name = type_name      # as written; the value type for a map
         self.key_type = key_type        # map key type, None for other fields
         self.is_map = key_type is not None
-        self.offset = offset
+        self.token = token
         self.scope = scope              # full name of the scope the type is looked up from
         self.target: str | MessageDef | EnumDef | None = SCALAR_TYPES.get(type_name)
 
@@ -263,13 +286,13 @@ class FieldDef:
 class MessageDef:
     """A message (or a group's message): its fields in declaration order."""
 
-    __slots__ = ("fields", "file", "full_name", "messages", "name", "offset")
+    __slots__ = ("fields", "file", "full_name", "messages", "name", "token")
 
-    def __init__(self, name: str, full_name: str, file: ProtoFile, offset: int) -> None:
+    def __init__(self, name: str, full_name: str, file: ProtoFile, token: int) -> None:
         self.name = name
         self.full_name = full_name
         self.file = file
-        self.offset = offset
+        self.token = token
         self.fields: list[FieldDef] = []
         self.messages: list[MessageDef] = []   # nested messages, groups included
 
@@ -297,20 +320,20 @@ class ProtoFile:
         self.syntax = "proto2"               # proto2, proto3 or editions
         self.edition = ""                    # "2023", "2024" for editions
         self.package = ""
-        self.imports: list[tuple[str, str, int]] = []   # (import name, "", "public", "weak" or "option", offset)
+        self.imports: list[tuple[str, str, int]] = []   # (import name, "", "public", "weak" or "option", token)
         self.messages: list[MessageDef] = []            # top-level messages, groups of top-level extends included
         self.all_messages: dict[str, MessageDef] = {}   # by full name, in declaration order
         self.fields: list[FieldDef] = []                # every field and extension, for resolution
-        self.extendees: list[tuple[str, str, int]] = []  # (type name, scope, offset)
+        self.extendees: list[tuple[str, str, int]] = []  # (type name, scope, token)
         self.symbols: dict[str, _Symbol] = {}
         self.dependencies: list[ProtoFile] = []          # direct imports that were found
         self.public_dependencies: list[ProtoFile] = []
         self.warnings: list[str] = []
-        self._fail = _Fail(text, path)
+        self.source = _Source(text, path)
 
-    def location(self, offset: int) -> str:
-        """`file:line:column` for an offset into this file's text."""
-        line, column = self._fail.location(offset)
+    def location(self, token: int) -> str:
+        """`file:line:column` of a token of this file."""
+        line, column = self.source.location(token)
         return f"{self.path}:{line}:{column}"
 
     def __repr__(self) -> str:
@@ -325,15 +348,16 @@ class _Parser:
 
     def __init__(self, file: ProtoFile, text: str) -> None:
         self.file = file
-        self.fail = file._fail
-        self.kinds, self.texts, self.offsets, self.strings = _tokenize(text, self.fail)
+        self.source = file.source
+        self.source.tokenize()
+        self.kinds, self.texts, self.strings = self.source.kinds, self.source.texts, self.source.strings
         self.i = 0
         self.depth = 0
 
     # -- token helpers
 
     def error(self, message: str, index: int | None = None) -> None:
-        self.fail(message, self.offsets[self.i if index is None else index])
+        self.source.fail(message, self.i if index is None else index)
 
     def expect(self, text: str, message: str | None = None) -> int:
         i = self.i
@@ -507,7 +531,7 @@ class _Parser:
                 self.error("option import is only supported in edition 2024 and above.")
             self.i += 1
         name = self.string("Expected a string naming the file to import.")
-        self.file.imports.append((name, modifier, self.offsets[at]))
+        self.file.imports.append((name, modifier, at))
         self.end()
 
     # -- options
@@ -599,7 +623,7 @@ class _Parser:
 
     def new_message(self, name: str, scope: str, index: int, siblings: list[MessageDef]) -> MessageDef:
         full_name = self.qualify(scope, name)
-        message = MessageDef(name, full_name, self.file, self.offsets[index])
+        message = MessageDef(name, full_name, self.file, index)
         self.define(full_name, message, index)
         self.file.all_messages[full_name] = message
         siblings.append(message)
@@ -621,7 +645,7 @@ class _Parser:
                     self.i += 1
                     continue
             elif kind is _EOF:
-                line, _ = self.fail.location(self.offsets[opened])
+                line, _ = self.source.location(opened)
                 self.error(f"Reached end of input in message definition (missing '}}' for the "
                            f"message opened on line {line}).")
             if kind is _ID:
@@ -720,7 +744,7 @@ class _Parser:
         else:
             field_name = name
         full_name = self.qualify(scope, field_name)
-        field = FieldDef(field_name, number, label, type_name, self.offsets[name_at], full_name, key_type)
+        field = FieldDef(field_name, number, label, type_name, name_at, full_name, key_type)
         if is_group:
             field.target = group
             self.nest(start)
@@ -767,7 +791,7 @@ class _Parser:
         self.i += 1
         at = self.i
         extendee = self.type_name()
-        self.file.extendees.append((extendee, scope, self.offsets[at]))
+        self.file.extendees.append((extendee, scope, at))
         self.expect("{")
         holder = MessageDef("", scope, self.file, 0)
         holder.messages = siblings
@@ -823,14 +847,14 @@ class _Parser:
         name_at = self.i
         name = self.ident("Expected enum name.")
         full_name = self.qualify(scope, name)
-        self.define(full_name, EnumDef(name, full_name, self.file, self.offsets[name_at]), name_at)
+        self.define(full_name, EnumDef(name, full_name, self.file, name_at), name_at)
         self.expect("{")
         first = True
         while not self.accept("}"):
             word = self.texts[self.i]
             kind = self.kinds[self.i]
             if kind is _EOF:
-                line, _ = self.fail.location(self.offsets[at])
+                line, _ = self.source.location(at)
                 self.error(f"Reached end of input in enum definition (missing '}}' for the enum opened "
                            f"on line {line}).")
             if self.accept(";"):
@@ -884,7 +908,7 @@ class _Parser:
                         and (self.kinds[self.i + 1] is _ID or self.texts[self.i + 1] == ".")):
                     self.i += 1
                 at = self.i
-                self.file.extendees.append((self.type_name(), full_name, self.offsets[at]))
+                self.file.extendees.append((self.type_name(), full_name, at))
                 self.expect(")")
             if self.accept("{"):
                 while not self.accept("}"):
@@ -1454,10 +1478,10 @@ class _Loader:
         self.by_path[key] = file
         self.by_name.setdefault(name, file)
         self.loading.append(key)
-        for import_name, modifier, offset in file.imports:
+        for import_name, modifier, token in file.imports:
             if modifier == "option":
                 continue  # option imports serve options only, which never become columns
-            dependency = self.load_import(file, import_name, offset, folder)
+            dependency = self.load_import(file, import_name, token, folder)
             if dependency is None:
                 continue
             file.dependencies.append(dependency)
@@ -1467,22 +1491,22 @@ class _Loader:
         self.files.append(file)
         return file
 
-    def load_import(self, file: ProtoFile, name: str, offset: int, folder: str) -> ProtoFile | None:
+    def load_import(self, file: ProtoFile, name: str, token: int, folder: str) -> ProtoFile | None:
         refused = _check_import_name(name)
         if refused:
-            file._fail(f"Import \"{name}\" is refused: {refused}.", offset)
+            file.source.fail(f"Import \"{name}\" is refused: {refused}.", token)
         for root in [*self.import_paths, folder]:
             candidate = os.path.join(root, *name.split("/"))
             if os.path.isfile(candidate):
                 key = os.path.realpath(candidate)
                 if key in self.loading:
-                    file._fail(f"File recursively imports itself: \"{name}\".", offset)
+                    file.source.fail(f"File recursively imports itself: \"{name}\".", token)
                 return self.load(name, candidate, folder)
         if name in WELL_KNOWN_FILES:
             key = "<builtin>/" + name
             return self.by_path.get(key) or self.load(name, None, folder)
         roots = ", ".join([*self.import_paths, folder or "."])
-        file.warnings.append(f"{file.location(offset)}: import \"{name}\" was not found (searched {roots}); "
+        file.warnings.append(f"{file.location(token)}: import \"{name}\" was not found (searched {roots}); "
                              "its types are UNKNOWN")
         return None
 
@@ -1531,14 +1555,14 @@ def _resolve(file: ProtoFile) -> None:
             if target is None:
                 field.target = None
                 file.warnings.append(
-                    f"{file.location(field.offset)}: type \"{field.type_name}\" of field \"{field.name}\" "
+                    f"{file.location(field.token)}: type \"{field.type_name}\" of field \"{field.name}\" "
                     f"{tried}; the column is UNKNOWN")
-    for type_name, scope, offset in file.extendees:
+    for type_name, scope, token in file.extendees:
         if type_name in SCALAR_TYPES:
             continue
         target, tried = _lookup(symbols, type_name, scope + ".x")
         if target is None:
-            file.warnings.append(f"{file.location(offset)}: type \"{type_name}\" {tried}")
+            file.warnings.append(f"{file.location(token)}: type \"{type_name}\" {tried}")
 
 
 def _lookup(symbols: dict[str, _Symbol], name: str, relative_to: str) -> tuple[MessageDef | EnumDef | None, str]:
@@ -1646,7 +1670,7 @@ class _TreeBuilder:
 
     def columns(self, message: MessageDef) -> list[Column]:
         if len(self.path) > MAX_NESTING:
-            line, column = message.file._fail.location(message.offset)
+            line, column = message.file.source.location(message.token)
             raise ProtoParseError(f"the column tree of {self.root.full_name} is nested more than {MAX_NESTING} "
                                   f"levels deep (at message {message.full_name})", message.file.path, line, column)
         self.path.add(message.full_name)
