@@ -72,7 +72,8 @@ def generated_proto(size: int, seed: int = 7) -> str:
             + f"\n  oneof choice {{\n    string text = 100;\n    Nested nested = 101;\n  }}\n"
             f"  message Nested {{\n    int32 depth = 1;\n    repeated string path = 2;\n  }}\n"
             f"  reserved 200 to 210, 300;\n}}\n\n"
-            f"enum Kind{number} {{\n  KIND{number}_UNSPECIFIED = 0;\n  KIND{number}_ONE = 1 [deprecated = true];\n}}\n\n"
+            f"enum Kind{number} {{\n  KIND{number}_UNSPECIFIED = 0;\n"
+            f"  KIND{number}_ONE = 1 [deprecated = true];\n}}\n\n"
         )
         parts.append(text)
         length += len(text)
@@ -83,7 +84,7 @@ def generated_proto(size: int, seed: int = 7) -> str:
 def proto_schema_parser() -> Callable[[str], Any] | None:
     """proto-schema-parser's parse function with its error chatter silenced, when installed."""
     try:
-        from proto_schema_parser.parser import Parser  # type: ignore[import-not-found]
+        from proto_schema_parser.parser import Parser
     except ImportError:
         return None
 
