@@ -30,7 +30,7 @@ from connectors.protobuf_parser import find_message, iter_columns, message_colum
 def descriptor_proto() -> tuple[Path | None, str]:
     """descriptor.proto from an installed grpcio-tools, and where it came from."""
     try:
-        import grpc_tools  # type: ignore[import-untyped]
+        import grpc_tools  # type: ignore[import-untyped, import-not-found, unused-ignore]
     except ImportError:
         return None, "grpcio-tools not installed"
     path = Path(grpc_tools.__file__).parent / "_proto" / "google" / "protobuf" / "descriptor.proto"
@@ -84,7 +84,7 @@ def generated_proto(size: int, seed: int = 7) -> str:
 def proto_schema_parser() -> Callable[[str], Any] | None:
     """proto-schema-parser's parse function with its error chatter silenced, when installed."""
     try:
-        from proto_schema_parser.parser import Parser
+        from proto_schema_parser.parser import Parser  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         return None
 
