@@ -97,7 +97,7 @@ def proto_schema_parser() -> Callable[[str], Any] | None:
 
 def complaints(parse: Callable[[str], Any], text: str) -> int:
     """How many error lines proto-schema-parser prints for a text."""
-    from proto_schema_parser.parser import Parser
+    from proto_schema_parser.parser import Parser  # type: ignore[import-not-found, unused-ignore]
 
     captured = io.StringIO()
     with contextlib.redirect_stderr(captured):
