@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NoReturn, Union
 
 __all__ = [
@@ -343,6 +343,14 @@ class ProtoFile:
 # --------------------------------------------------------------------------- parser
 
 
+class _LatePackage(Exception):
+    """A package statement below definitions: the parse starts again with the package known."""
+
+    def __init__(self, package: str) -> None:
+        super().__init__(package)
+        self.package = package
+
+
 class _Parser:
     """Recursive-descent parser filling a ProtoFile from its tokens."""
 
@@ -356,18 +364,20 @@ class _Parser:
 
     # -- token helpers
 
-    def error(self, message: str, index: int | None = None) -> None:
+    def error(self, message: str, index: int | None = None) -> NoReturn:
         self.source.fail(message, self.i if index is None else index)
+
+    # A token's text is enough to recognise a symbol or keyword: a string token keeps its quotes.
 
     def expect(self, text: str, message: str | None = None) -> int:
         i = self.i
-        if self.texts[i] != text or self.kinds[i] is _STR:
+        if self.texts[i] != text:
             self.error(message or f"Expected \"{text}\".")
         self.i = i + 1
         return i
 
     def accept(self, text: str) -> bool:
-        if self.texts[self.i] == text and self.kinds[self.i] is not _STR:
+        if self.texts[self.i] == text:
             self.i += 1
             return True
         return False
@@ -439,6 +449,19 @@ class _Parser:
     # -- file
 
     def parse(self) -> ProtoFile:
+        try:
+            return self.statements()
+        except _LatePackage as late:
+            # The package names every definition of the file, also those above it: start again knowing it.
+            file = self.file
+            for definitions in (file.imports, file.messages, file.all_messages, file.fields, file.extendees,
+                                file.symbols, file.warnings):
+                definitions.clear()
+            self.i = self.depth = 0
+            self.declare_package(late.package)
+            return self.statements()
+
+    def statements(self) -> ProtoFile:
         file = self.file
         texts = self.texts
         if texts[0] in ("syntax", "edition") and texts[1] == "=":
@@ -448,7 +471,7 @@ class _Parser:
         package_seen = False
         while self.kinds[self.i] is not _EOF:
             word = texts[self.i]
-            if word == ";" and self.kinds[self.i] is _SYM:
+            if word == ";":
                 self.i += 1
             elif word == "message":
                 self.message(file.package, file.messages)
@@ -508,15 +531,17 @@ class _Parser:
     def package_statement(self) -> None:
         self.i += 1
         name = self.dotted("Expected package name.")
-        self.file.package = name
-        prefix = ""
-        for part in name.split("."):
-            prefix = self.qualify(prefix, part)
-            symbol = self.file.symbols.get(prefix)
-            if symbol is not None and symbol != _PACKAGE:
-                self.error(f"\"{prefix}\" is already defined (as something other than a package).")
-            self.file.symbols[prefix] = _PACKAGE
+        if name != self.file.package:
+            if self.file.symbols:
+                raise _LatePackage(name)
+            self.declare_package(name)
         self.end()
+
+    def declare_package(self, name: str) -> None:
+        self.file.package = name
+        parts = name.split(".")
+        for count in range(1, len(parts) + 1):
+            self.file.symbols[".".join(parts[:count])] = _PACKAGE
 
     def import_statement(self) -> None:
         at = self.i
@@ -559,7 +584,7 @@ class _Parser:
         if self.accept("{"):
             self.skip_aggregate()
             return
-        sign = texts[self.i] in ("-", "+") and kinds[self.i] is _SYM
+        sign = texts[self.i] in ("-", "+")
         if sign:
             self.i += 1
         kind = kinds[self.i]
@@ -634,49 +659,33 @@ class _Parser:
         texts, kinds = self.texts, self.kinds
         scope = message.full_name
         numbers: dict[int, str] = {}
+        # These words always start their statement here; a type with such a name needs a label or a dot.
+        statements: dict[str, Callable[[], object]] = {
+            "message": lambda: self.message(scope, message.messages),
+            "enum": lambda: self.enum(scope),
+            "extensions": lambda: self.ranges(negative=False),
+            "reserved": lambda: self.reserved(negative=False),
+            "extend": lambda: self.extend(scope, message.messages),
+            "option": self.option_statement,
+            "oneof": lambda: self.oneof(message, numbers),
+        }
         while True:
             word = texts[self.i]
-            kind = kinds[self.i]
-            if kind is _SYM:
-                if word == "}":
-                    self.i += 1
-                    return
-                if word == ";":
-                    self.i += 1
-                    continue
-            elif kind is _EOF:
+            if word == "}":
+                self.i += 1
+                return
+            if word == ";":
+                self.i += 1
+            elif word in statements:
+                statements[word]()
+            elif self.visibility():
+                statements[texts[self.i]]()
+            elif kinds[self.i] is _EOF:
                 line, _ = self.source.location(opened)
                 self.error(f"Reached end of input in message definition (missing '}}' for the "
                            f"message opened on line {line}).")
-            if kind is _ID:
-                if word == "message":
-                    self.message(scope, message.messages)
-                    continue
-                if word == "enum":
-                    self.enum(scope)
-                    continue
-                if word == "extensions":
-                    self.ranges(allow_names=False, negative=False)
-                    continue
-                if word == "reserved":
-                    self.reserved(negative=False)
-                    continue
-                if word == "extend":
-                    self.extend(scope, message.messages)
-                    continue
-                if word == "option":
-                    self.option_statement()
-                    continue
-                if word == "oneof":
-                    self.oneof(message, numbers)
-                    continue
-                if self.visibility():
-                    if texts[self.i] == "message":
-                        self.message(scope, message.messages)
-                    else:
-                        self.enum(scope)
-                    continue
-            self.field(message, scope, numbers, in_oneof=False, extendee=False)
+            else:
+                self.field(message, scope, numbers, in_oneof=False, extendee=False)
 
     def field(self, message: MessageDef, scope: str, numbers: dict[int, str] | None, *,
               in_oneof: bool, extendee: bool) -> None:
@@ -728,7 +737,7 @@ class _Parser:
         self.expect("=", "Missing field number.")
         number_at = self.i
         number = self.integer("Expected field number.")
-        self.check_number(number, number_at)
+        self.check_number(number, number_at, extension=extendee)
         self.compact_options()
         if is_group:
             if not name[0].isupper():
@@ -761,11 +770,13 @@ class _Parser:
             message.fields.append(field)
         file.fields.append(field)
 
-    def check_number(self, number: int, index: int) -> None:
+    def check_number(self, number: int, index: int, *, extension: bool = False) -> None:
+        # Extensions of a MessageSet may go up to 2**31 - 1; which extendee is one is not known here.
+        limit = 2**31 - 1 if extension else _MAX_FIELD_NUMBER
         if number < 1:
             self.error("Field numbers must be positive integers.", index)
-        if number > _MAX_FIELD_NUMBER:
-            self.error(f"Field numbers cannot be greater than {_MAX_FIELD_NUMBER}.", index)
+        if number > limit:
+            self.error(f"Field numbers cannot be greater than {limit}.", index)
         if 19000 <= number <= 19999:
             self.error("Field numbers 19000 through 19999 are reserved for the protocol buffer "
                        "library implementation.", index)
@@ -802,7 +813,7 @@ class _Parser:
                 continue
             self.field(holder, scope, None, in_oneof=False, extendee=True)
 
-    def ranges(self, *, allow_names: bool, negative: bool) -> None:
+    def ranges(self, *, negative: bool) -> None:
         """`extensions` / `reserved` numbers: `1, 5 to 9, 100 to max`, then options."""
         self.i += 1
         while True:
@@ -837,7 +848,7 @@ class _Parser:
                     break
             self.end()
             return
-        self.ranges(allow_names=False, negative=negative)
+        self.ranges(negative=negative)
 
     # -- enums and services
 
@@ -934,6 +945,301 @@ def parse_text(text: str, name: str = "<string>", path: str | None = None) -> Pr
     """Parse one .proto text (imports are recorded, not loaded, and nothing is resolved)."""
     file = ProtoFile(name, path or name, text)
     return _Parser(file, text).parse()
+
+
+# --------------------------------------------------------------------------- loading and resolution
+
+
+def _check_import_name(name: str) -> str | None:
+    """Why an import name is refused, or None when it stays inside the roots."""
+    if not name:
+        return "an empty import path"
+    if name.startswith(("/", "\\")) or os.path.isabs(name) or re.match(r"[A-Za-z]:", name):
+        return "an absolute path"
+    parts = re.split(r"[/\\]", name)
+    if ".." in parts:
+        return "a path with '..' that would leave the import roots"
+    return None
+
+
+class _Loader:
+    """Loads a file and its imports once each, then resolves every field's type."""
+
+    def __init__(self, import_paths: Sequence[str]) -> None:
+        self.import_paths = [str(path) for path in import_paths]
+        self.by_path: dict[str, ProtoFile] = {}
+        self.by_name: dict[str, ProtoFile] = {}
+        self.loading: list[str] = []
+        self.files: list[ProtoFile] = []
+
+    def load_target(self, path: str) -> ProtoFile:
+        real = os.path.realpath(path)
+        name = os.path.basename(path)
+        for root in self.import_paths:
+            root_real = os.path.realpath(root)
+            if real.startswith(root_real.rstrip(os.sep) + os.sep):
+                name = os.path.relpath(real, root_real).replace(os.sep, "/")
+                break
+        return self.load(name, path, os.path.dirname(path))
+
+    def load(self, name: str, path: str | None, folder: str) -> ProtoFile:
+        key = os.path.realpath(path) if path else "<builtin>/" + name
+        if key in self.by_path:
+            return self.by_path[key]
+        if path is None:
+            text = WELL_KNOWN_FILES[name]
+            shown = f"<built-in {name}>"
+        else:
+            text = _read_text(path)
+            shown = path
+        file = ProtoFile(name, shown, text)
+        _Parser(file, text).parse()
+        self.by_path[key] = file
+        self.by_name.setdefault(name, file)
+        self.loading.append(key)
+        for import_name, modifier, token in file.imports:
+            if modifier == "option":
+                continue  # option imports serve options only, which never become columns
+            dependency = self.load_import(file, import_name, token, folder)
+            if dependency is None:
+                continue
+            file.dependencies.append(dependency)
+            if modifier == "public":
+                file.public_dependencies.append(dependency)
+        self.loading.pop()
+        self.files.append(file)
+        return file
+
+    def load_import(self, file: ProtoFile, name: str, token: int, folder: str) -> ProtoFile | None:
+        refused = _check_import_name(name)
+        if refused:
+            file.source.fail(f"Import \"{name}\" is refused: {refused}.", token)
+        for root in [*self.import_paths, folder]:
+            candidate = os.path.join(root, *name.split("/"))
+            if os.path.isfile(candidate):
+                key = os.path.realpath(candidate)
+                if key in self.loading:
+                    file.source.fail(f"File recursively imports itself: \"{name}\".", token)
+                return self.load(name, candidate, folder)
+        if name in WELL_KNOWN_FILES:
+            key = "<builtin>/" + name
+            return self.by_path.get(key) or self.load(name, None, folder)
+        roots = ", ".join([*self.import_paths, folder or "."])
+        file.warnings.append(f"{file.location(token)}: import \"{name}\" was not found (searched {roots}); "
+                             "its types are UNKNOWN")
+        return None
+
+    def resolve_all(self) -> None:
+        for file in self.files:
+            _resolve(file)
+
+
+def _read_text(path: str) -> str:
+    if os.path.isdir(path):
+        raise ProtoParseError("is a folder, not a .proto file", path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise ProtoParseError(f"cannot be read: {error.strerror or error}", path) from None
+    if not data.strip():
+        raise ProtoParseError("is empty", path)
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def _visible_files(file: ProtoFile) -> list[ProtoFile]:
+    """The file, its imports, and what those re-export with `import public`, transitively."""
+    seen = {id(file)}
+    order = [file]
+    stack = list(file.dependencies)
+    while stack:
+        dependency = stack.pop()
+        if id(dependency) in seen:
+            continue
+        seen.add(id(dependency))
+        order.append(dependency)
+        stack.extend(dependency.public_dependencies)
+    return order
+
+
+def _resolve(file: ProtoFile) -> None:
+    """Bind every field type of `file` to a definition, as protoc's name lookup does."""
+    symbols: dict[str, _Symbol] = {}
+    for visible in reversed(_visible_files(file)):
+        symbols.update(visible.symbols)
+    for field in file.fields:
+        if field.target is None:
+            target, tried = _lookup(symbols, field.type_name, field.scope)
+            field.target = target
+            if target is None:
+                field.target = None
+                file.warnings.append(
+                    f"{file.location(field.token)}: type \"{field.type_name}\" of field \"{field.name}\" "
+                    f"{tried}; the column is UNKNOWN")
+    for type_name, scope, token in file.extendees:
+        if type_name in SCALAR_TYPES:
+            continue
+        target, tried = _lookup(symbols, type_name, scope + ".x")
+        if target is None:
+            file.warnings.append(f"{file.location(token)}: type \"{type_name}\" {tried}")
+
+
+def _lookup(symbols: dict[str, _Symbol], name: str, relative_to: str) -> tuple[MessageDef | EnumDef | None, str]:
+    """Find a type from the scope of `relative_to`: innermost scope first, the first part binding."""
+    if name.startswith("."):
+        found = symbols.get(name[1:])
+        if isinstance(found, (MessageDef, EnumDef)):
+            return found, ""
+        return None, "is not defined" if found is None else "is not a message or enum type"
+    first, dot, rest = name.partition(".")
+    scope = relative_to.rpartition(".")[0]
+    while True:
+        candidate = f"{scope}.{first}" if scope else first
+        found = symbols.get(candidate)
+        if found is not None:
+            if dot:
+                if not isinstance(found, str) or found != _VALUE:
+                    full = f"{candidate}.{rest}"
+                    target = symbols.get(full)
+                    if isinstance(target, (MessageDef, EnumDef)):
+                        return target, ""
+                    return None, (f"is resolved to \"{full}\", which is not defined (the innermost scope "
+                                  "is searched first)" if target is None else "is not a message or enum type")
+            elif isinstance(found, (MessageDef, EnumDef)):
+                return found, ""
+        if not scope:
+            return None, "is not defined"
+        scope = scope.rpartition(".")[0]
+
+
+def parse_file(path: str | os.PathLike[str], import_paths: Iterable[str | os.PathLike[str]] = ()
+               ) -> ProtoFile:
+    """Parse a .proto file and its imports and resolve its types.
+
+    Imports are looked up under `import_paths`, then in the file's own folder,
+    then among the built-in well-known types. Warnings (missing imports,
+    unresolved types) from the file and its imports are in `.warnings`.
+    """
+    path = os.fspath(path)
+    loader = _Loader([os.fspath(root) for root in import_paths])
+    target = loader.load_target(path)
+    loader.resolve_all()
+    warnings: list[str] = []
+    for file in loader.files:
+        if file is not target:
+            warnings.extend(file.warnings)
+    target.warnings[:0] = warnings
+    return target
+
+
+# --------------------------------------------------------------------------- choosing a message
+
+
+def _squash(name: str) -> str:
+    """`user_profile`, `UserProfile` and `userProfile` all squash to `userprofile`."""
+    return name.replace("_", "").lower()
+
+
+def find_message(file: ProtoFile, name: str | None) -> MessageDef:
+    """The message `name` picks: its full or relative name, or that name in snake_case or CamelCase.
+
+    With no name the file must hold exactly one top-level message. Raises
+    LookupError with the choices when nothing or more than one thing matches.
+    """
+    if not name:
+        if len(file.messages) == 1:
+            return file.messages[0]
+        names = ", ".join(message.name for message in file.messages) or "none"
+        raise LookupError(f"{file.path} has {len(file.messages)} top-level messages ({names}); "
+                          "say which one with schema_name")
+    wanted = name.lstrip(".")
+    messages = list(file.all_messages.values())
+    for candidate in messages:
+        if candidate.full_name == wanted:
+            return candidate
+    for candidate in messages:
+        if candidate.relative_name == wanted:
+            return candidate
+    squashed = ".".join(_squash(part) for part in wanted.split("."))
+    matches = [candidate for candidate in messages
+               if ".".join(_squash(part) for part in candidate.relative_name.split(".")) == squashed
+               or ".".join(_squash(part) for part in candidate.full_name.split(".")) == squashed]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise LookupError(f"schema_name {name!r} matches several messages in {file.path}: "
+                          + ", ".join(match.full_name for match in matches))
+    choices = ", ".join(message.full_name for message in messages[:20]) or "none"
+    raise LookupError(f"schema_name {name!r} names no message of {file.path} (messages: {choices})")
+
+
+# --------------------------------------------------------------------------- column trees
+
+Column = dict[str, object]
+
+
+class _TreeBuilder:
+    """Builds column dicts; a message already on the path becomes a childless RECORD."""
+
+    def __init__(self, root: MessageDef, max_columns: int) -> None:
+        self.root = root
+        self.path: set[str] = set()
+        self.count = 0
+        self.max_columns = max_columns
+
+    def columns(self, message: MessageDef) -> list[Column]:
+        if len(self.path) > MAX_NESTING:
+            line, column = message.file.source.location(message.token)
+            raise ProtoParseError(f"the column tree of {self.root.full_name} is nested more than {MAX_NESTING} "
+                                  f"levels deep (at message {message.full_name})", message.file.path, line, column)
+        self.path.add(message.full_name)
+        result = [self.field(field) for field in message.fields]
+        self.path.discard(message.full_name)
+        return result
+
+    def field(self, field: FieldDef) -> Column:
+        self.count += 1
+        if self.count > self.max_columns:
+            raise ProtoParseError(f"message {self.root.full_name} expands to more than {self.max_columns} "
+                                  "columns, too many to ingest", self.root.file.path)
+        if field.is_map:
+            key = {"name": "key", "dataType": SCALAR_TYPES[field.key_type or "string"]}
+            return {"name": field.name, "dataType": "MAP", "children": [key, self.typed("value", field.target)]}
+        column = self.typed(field.name, field.target)
+        if field.label == "repeated":
+            array: Column = {"name": field.name, "dataType": "ARRAY", "arrayDataType": column["dataType"]}
+            if "children" in column:
+                array["children"] = column["children"]
+            return array
+        return column
+
+    def typed(self, name: str, target: str | MessageDef | EnumDef | None) -> Column:
+        if isinstance(target, str):
+            return {"name": name, "dataType": target}
+        if isinstance(target, MessageDef):
+            column: Column = {"name": name, "dataType": "RECORD"}
+            if target.full_name not in self.path:
+                children = self.columns(target)
+                if children:
+                    column["children"] = children
+            return column
+        if isinstance(target, EnumDef):
+            return {"name": name, "dataType": "ENUM"}
+        return {"name": name, "dataType": "UNKNOWN"}
+
+
+def message_columns(message: MessageDef, max_columns: int = MAX_COLUMNS) -> list[Column]:
+    """The message's column tree as dicts with `name`, `dataType`, `arrayDataType`, `children`."""
+    return _TreeBuilder(message, max_columns).columns(message)
+
+
+def iter_columns(columns: list[Column]) -> Iterator[Column]:
+    """Every column of a tree, depth first."""
+    stack = list(reversed(columns))
+    while stack:
+        column = stack.pop()
+        yield column
+        stack.extend(reversed(column.get("children", [])))  # type: ignore[call-overload]
 
 
 # --------------------------------------------------------------------------- well-known types
@@ -1426,298 +1732,3 @@ message BoolValue { bool value = 1; }
 message StringValue { string value = 1; }
 message BytesValue { bytes value = 1; }""",
 }
-
-
-# --------------------------------------------------------------------------- loading and resolution
-
-
-def _check_import_name(name: str) -> str | None:
-    """Why an import name is refused, or None when it stays inside the roots."""
-    if not name:
-        return "an empty import path"
-    if name.startswith(("/", "\\")) or os.path.isabs(name) or re.match(r"[A-Za-z]:", name):
-        return "an absolute path"
-    parts = re.split(r"[/\\]", name)
-    if ".." in parts:
-        return "a path with '..' that would leave the import roots"
-    return None
-
-
-class _Loader:
-    """Loads a file and its imports once each, then resolves every field's type."""
-
-    def __init__(self, import_paths: Sequence[str]) -> None:
-        self.import_paths = [str(path) for path in import_paths]
-        self.by_path: dict[str, ProtoFile] = {}
-        self.by_name: dict[str, ProtoFile] = {}
-        self.loading: list[str] = []
-        self.files: list[ProtoFile] = []
-
-    def load_target(self, path: str) -> ProtoFile:
-        real = os.path.realpath(path)
-        name = os.path.basename(path)
-        for root in self.import_paths:
-            root_real = os.path.realpath(root)
-            if real.startswith(root_real.rstrip(os.sep) + os.sep):
-                name = os.path.relpath(real, root_real).replace(os.sep, "/")
-                break
-        return self.load(name, path, os.path.dirname(path))
-
-    def load(self, name: str, path: str | None, folder: str) -> ProtoFile:
-        key = os.path.realpath(path) if path else "<builtin>/" + name
-        if key in self.by_path:
-            return self.by_path[key]
-        if path is None:
-            text = WELL_KNOWN_FILES[name]
-            shown = f"<built-in {name}>"
-        else:
-            text = _read_text(path)
-            shown = path
-        file = ProtoFile(name, shown, text)
-        _Parser(file, text).parse()
-        self.by_path[key] = file
-        self.by_name.setdefault(name, file)
-        self.loading.append(key)
-        for import_name, modifier, token in file.imports:
-            if modifier == "option":
-                continue  # option imports serve options only, which never become columns
-            dependency = self.load_import(file, import_name, token, folder)
-            if dependency is None:
-                continue
-            file.dependencies.append(dependency)
-            if modifier == "public":
-                file.public_dependencies.append(dependency)
-        self.loading.pop()
-        self.files.append(file)
-        return file
-
-    def load_import(self, file: ProtoFile, name: str, token: int, folder: str) -> ProtoFile | None:
-        refused = _check_import_name(name)
-        if refused:
-            file.source.fail(f"Import \"{name}\" is refused: {refused}.", token)
-        for root in [*self.import_paths, folder]:
-            candidate = os.path.join(root, *name.split("/"))
-            if os.path.isfile(candidate):
-                key = os.path.realpath(candidate)
-                if key in self.loading:
-                    file.source.fail(f"File recursively imports itself: \"{name}\".", token)
-                return self.load(name, candidate, folder)
-        if name in WELL_KNOWN_FILES:
-            key = "<builtin>/" + name
-            return self.by_path.get(key) or self.load(name, None, folder)
-        roots = ", ".join([*self.import_paths, folder or "."])
-        file.warnings.append(f"{file.location(token)}: import \"{name}\" was not found (searched {roots}); "
-                             "its types are UNKNOWN")
-        return None
-
-    def resolve_all(self) -> None:
-        for file in self.files:
-            _resolve(file)
-
-
-def _read_text(path: str) -> str:
-    if os.path.isdir(path):
-        raise ProtoParseError("is a folder, not a .proto file", path)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        raise ProtoParseError(f"cannot be read: {error.strerror or error}", path) from None
-    if not data.strip():
-        raise ProtoParseError("is empty", path)
-    return data.decode("utf-8", errors="surrogateescape")
-
-
-def _visible_files(file: ProtoFile) -> list[ProtoFile]:
-    """The file, its imports, and what those re-export with `import public`, transitively."""
-    seen = {id(file)}
-    order = [file]
-    stack = list(file.dependencies)
-    while stack:
-        dependency = stack.pop()
-        if id(dependency) in seen:
-            continue
-        seen.add(id(dependency))
-        order.append(dependency)
-        stack.extend(dependency.public_dependencies)
-    return order
-
-
-def _resolve(file: ProtoFile) -> None:
-    """Bind every field type of `file` to a definition, as protoc's name lookup does."""
-    symbols: dict[str, _Symbol] = {}
-    for visible in reversed(_visible_files(file)):
-        symbols.update(visible.symbols)
-    for field in file.fields:
-        if field.target is None:
-            target, tried = _lookup(symbols, field.type_name, field.scope)
-            field.target = target
-            if target is None:
-                field.target = None
-                file.warnings.append(
-                    f"{file.location(field.token)}: type \"{field.type_name}\" of field \"{field.name}\" "
-                    f"{tried}; the column is UNKNOWN")
-    for type_name, scope, token in file.extendees:
-        if type_name in SCALAR_TYPES:
-            continue
-        target, tried = _lookup(symbols, type_name, scope + ".x")
-        if target is None:
-            file.warnings.append(f"{file.location(token)}: type \"{type_name}\" {tried}")
-
-
-def _lookup(symbols: dict[str, _Symbol], name: str, relative_to: str) -> tuple[MessageDef | EnumDef | None, str]:
-    """Find a type from the scope of `relative_to`: innermost scope first, the first part binding."""
-    if name.startswith("."):
-        found = symbols.get(name[1:])
-        if isinstance(found, (MessageDef, EnumDef)):
-            return found, ""
-        return None, "is not defined" if found is None else "is not a message or enum type"
-    first, dot, rest = name.partition(".")
-    scope = relative_to.rpartition(".")[0]
-    while True:
-        candidate = f"{scope}.{first}" if scope else first
-        found = symbols.get(candidate)
-        if found is not None:
-            if dot:
-                if not isinstance(found, str) or found != _VALUE:
-                    full = f"{candidate}.{rest}"
-                    target = symbols.get(full)
-                    if isinstance(target, (MessageDef, EnumDef)):
-                        return target, ""
-                    return None, (f"is resolved to \"{full}\", which is not defined (the innermost scope "
-                                  "is searched first)" if target is None else "is not a message or enum type")
-            elif isinstance(found, (MessageDef, EnumDef)):
-                return found, ""
-        if not scope:
-            return None, "is not defined"
-        scope = scope.rpartition(".")[0]
-
-
-def parse_file(path: str | os.PathLike[str], import_paths: Iterable[str | os.PathLike[str]] = ()
-               ) -> ProtoFile:
-    """Parse a .proto file and its imports and resolve its types.
-
-    Imports are looked up under `import_paths`, then in the file's own folder,
-    then among the built-in well-known types. Warnings (missing imports,
-    unresolved types) from the file and its imports are in `.warnings`.
-    """
-    path = os.fspath(path)
-    loader = _Loader([os.fspath(root) for root in import_paths])
-    target = loader.load_target(path)
-    loader.resolve_all()
-    warnings: list[str] = []
-    for file in loader.files:
-        if file is not target:
-            warnings.extend(file.warnings)
-    target.warnings[:0] = warnings
-    return target
-
-
-# --------------------------------------------------------------------------- choosing a message
-
-
-def _squash(name: str) -> str:
-    """`user_profile`, `UserProfile` and `userProfile` all squash to `userprofile`."""
-    return name.replace("_", "").lower()
-
-
-def find_message(file: ProtoFile, name: str | None) -> MessageDef:
-    """The message `name` picks: its full or relative name, or that name in snake_case or CamelCase.
-
-    With no name the file must hold exactly one top-level message. Raises
-    LookupError with the choices when nothing or more than one thing matches.
-    """
-    if not name:
-        if len(file.messages) == 1:
-            return file.messages[0]
-        names = ", ".join(message.name for message in file.messages) or "none"
-        raise LookupError(f"{file.path} has {len(file.messages)} top-level messages ({names}); "
-                          "say which one with schema_name")
-    wanted = name.lstrip(".")
-    messages = list(file.all_messages.values())
-    for candidate in messages:
-        if candidate.full_name == wanted:
-            return candidate
-    for candidate in messages:
-        if candidate.relative_name == wanted:
-            return candidate
-    squashed = ".".join(_squash(part) for part in wanted.split("."))
-    matches = [candidate for candidate in messages
-               if ".".join(_squash(part) for part in candidate.relative_name.split(".")) == squashed
-               or ".".join(_squash(part) for part in candidate.full_name.split(".")) == squashed]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise LookupError(f"schema_name {name!r} matches several messages in {file.path}: "
-                          + ", ".join(match.full_name for match in matches))
-    choices = ", ".join(message.full_name for message in messages[:20]) or "none"
-    raise LookupError(f"schema_name {name!r} names no message of {file.path} (messages: {choices})")
-
-
-# --------------------------------------------------------------------------- column trees
-
-Column = dict[str, object]
-
-
-class _TreeBuilder:
-    """Builds column dicts; a message already on the path becomes a childless RECORD."""
-
-    def __init__(self, root: MessageDef, max_columns: int) -> None:
-        self.root = root
-        self.path: set[str] = set()
-        self.count = 0
-        self.max_columns = max_columns
-
-    def columns(self, message: MessageDef) -> list[Column]:
-        if len(self.path) > MAX_NESTING:
-            line, column = message.file.source.location(message.token)
-            raise ProtoParseError(f"the column tree of {self.root.full_name} is nested more than {MAX_NESTING} "
-                                  f"levels deep (at message {message.full_name})", message.file.path, line, column)
-        self.path.add(message.full_name)
-        result = [self.field(field) for field in message.fields]
-        self.path.discard(message.full_name)
-        return result
-
-    def field(self, field: FieldDef) -> Column:
-        self.count += 1
-        if self.count > self.max_columns:
-            raise ProtoParseError(f"message {self.root.full_name} expands to more than {self.max_columns} "
-                                  "columns, too many to ingest", self.root.file.path)
-        if field.is_map:
-            key = {"name": "key", "dataType": SCALAR_TYPES[field.key_type or "string"]}
-            return {"name": field.name, "dataType": "MAP", "children": [key, self.typed("value", field.target)]}
-        column = self.typed(field.name, field.target)
-        if field.label == "repeated":
-            array: Column = {"name": field.name, "dataType": "ARRAY", "arrayDataType": column["dataType"]}
-            if "children" in column:
-                array["children"] = column["children"]
-            return array
-        return column
-
-    def typed(self, name: str, target: str | MessageDef | EnumDef | None) -> Column:
-        if isinstance(target, str):
-            return {"name": name, "dataType": target}
-        if isinstance(target, MessageDef):
-            column: Column = {"name": name, "dataType": "RECORD"}
-            if target.full_name not in self.path:
-                children = self.columns(target)
-                if children:
-                    column["children"] = children
-            return column
-        if isinstance(target, EnumDef):
-            return {"name": name, "dataType": "ENUM"}
-        return {"name": name, "dataType": "UNKNOWN"}
-
-
-def message_columns(message: MessageDef, max_columns: int = MAX_COLUMNS) -> list[Column]:
-    """The message's column tree as dicts with `name`, `dataType`, `arrayDataType`, `children`."""
-    return _TreeBuilder(message, max_columns).columns(message)
-
-
-def iter_columns(columns: list[Column]) -> Iterator[Column]:
-    """Every column of a tree, depth first."""
-    stack = list(reversed(columns))
-    while stack:
-        column = stack.pop()
-        yield column
-        stack.extend(reversed(column.get("children", [])))  # type: ignore[call-overload]

@@ -237,6 +237,28 @@ def test_syntax_errors(text: str, message: str) -> None:
     assert error.line == 1 and error.column > 1
 
 
+def test_a_package_below_definitions_still_names_them() -> None:
+    text = """syntax = "proto3";
+    message A { B b = 1; late.B c = 2; }
+    message B { int32 x = 1; }
+    package late;
+    message C { A a = 1; }"""
+    proto = load(text)
+    assert list(proto.all_messages) == ["late.A", "late.B", "late.C"]
+    assert shape(message_columns(proto.all_messages["late.C"])) == [
+        "a:RECORD", ["b:RECORD", ["x:INT"], "c:RECORD", ["x:INT"]]]
+    assert proto.warnings == []
+
+
+def test_extension_numbers_may_reach_the_message_set_limit() -> None:
+    text = """syntax = "proto2";
+    message Set { option message_set_wire_format = true; extensions 4 to max; }
+    extend Set { optional string big = 2147483647; }"""
+    assert parse_text(text).fields[0].number == 2**31 - 1
+    assert "cannot be greater than 536870911" in error_of(
+        'syntax = "proto2"; message M { optional int32 a = 536870912; }').message
+
+
 def test_proto2_is_assumed_without_syntax() -> None:
     proto = parse_text("message M { optional int32 a = 1; }")
     assert proto.syntax == "proto2"
