@@ -450,6 +450,13 @@ class _Parser:
 
     def parse(self) -> ProtoFile:
         try:
+            return self.parse_once()
+        except RecursionError:
+            # MAX_NESTING keeps well below Python's limit; this only fires when that limit was set lower.
+            self.error("Definitions are nested too deeply for Python's recursion limit.")
+
+    def parse_once(self) -> ProtoFile:
+        try:
             return self.statements()
         except _LatePackage as late:
             # The package names every definition of the file, also those above it: start again knowing it.
@@ -968,7 +975,6 @@ class _Loader:
     def __init__(self, import_paths: Sequence[str]) -> None:
         self.import_paths = [str(path) for path in import_paths]
         self.by_path: dict[str, ProtoFile] = {}
-        self.by_name: dict[str, ProtoFile] = {}
         self.loading: list[str] = []
         self.files: list[ProtoFile] = []
 
@@ -980,9 +986,9 @@ class _Loader:
             if real.startswith(root_real.rstrip(os.sep) + os.sep):
                 name = os.path.relpath(real, root_real).replace(os.sep, "/")
                 break
-        return self.load(name, path, os.path.dirname(path))
+        return self.load(name, path, os.path.dirname(path), target=True)
 
-    def load(self, name: str, path: str | None, folder: str) -> ProtoFile:
+    def load(self, name: str, path: str | None, folder: str, *, target: bool = False) -> ProtoFile:
         key = os.path.realpath(path) if path else "<builtin>/" + name
         if key in self.by_path:
             return self.by_path[key]
@@ -990,12 +996,11 @@ class _Loader:
             text = WELL_KNOWN_FILES[name]
             shown = f"<built-in {name}>"
         else:
-            text = _read_text(path)
+            text = _read_text(path, allow_empty=not target)
             shown = path
         file = ProtoFile(name, shown, text)
         _Parser(file, text).parse()
         self.by_path[key] = file
-        self.by_name.setdefault(name, file)
         self.loading.append(key)
         for import_name, modifier, token in file.imports:
             if modifier == "option":
@@ -1034,7 +1039,8 @@ class _Loader:
             _resolve(file)
 
 
-def _read_text(path: str) -> str:
+def _read_text(path: str, *, allow_empty: bool) -> str:
+    """The file's text; an empty file is refused as the file to ingest (an import may be empty)."""
     if os.path.isdir(path):
         raise ProtoParseError("is a folder, not a .proto file", path)
     try:
@@ -1042,7 +1048,7 @@ def _read_text(path: str) -> str:
             data = handle.read()
     except OSError as error:
         raise ProtoParseError(f"cannot be read: {error.strerror or error}", path) from None
-    if not data.strip():
+    if not allow_empty and not data.strip():
         raise ProtoParseError("is empty", path)
     return data.decode("utf-8", errors="surrogateescape")
 
@@ -1230,7 +1236,12 @@ class _TreeBuilder:
 
 def message_columns(message: MessageDef, max_columns: int = MAX_COLUMNS) -> list[Column]:
     """The message's column tree as dicts with `name`, `dataType`, `arrayDataType`, `children`."""
-    return _TreeBuilder(message, max_columns).columns(message)
+    try:
+        return _TreeBuilder(message, max_columns).columns(message)
+    except RecursionError:
+        line, column = message.file.source.location(message.token)
+        raise ProtoParseError(f"the column tree of {message.full_name} is nested too deeply for Python's "
+                              "recursion limit", message.file.path, line, column) from None
 
 
 def iter_columns(columns: list[Column]) -> Iterator[Column]:

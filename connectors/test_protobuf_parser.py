@@ -343,6 +343,14 @@ def test_imports_that_leave_the_roots_are_refused(tmp_path: Path, name: str) -> 
         load(f'syntax = "proto3";\nimport "{name}";\nmessage M {{}}', tmp_path / "root")
 
 
+def test_an_empty_import_is_fine_but_an_empty_file_to_read_is_not(tmp_path: Path) -> None:
+    (tmp_path / "empty.proto").write_text("")
+    proto = load('syntax = "proto3"; import "empty.proto"; message M {}', tmp_path)
+    assert proto.messages[0].name == "M"
+    with pytest.raises(ProtoParseError, match="is empty"):
+        parse_file(tmp_path / "empty.proto")
+
+
 def test_import_cycle_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "b.proto").write_text('syntax = "proto3"; import "a.proto"; message B {}')
     with pytest.raises(ProtoParseError, match="recursively imports itself"):
@@ -422,6 +430,25 @@ def test_deep_definitions_and_deep_trees_give_clear_errors() -> None:
     proto = load(f'syntax = "proto3"; {chain} message C{depth} {{}}')
     with pytest.raises(ProtoParseError, match=f"nested more than {MAX_NESTING} levels"):
         message_columns(proto.all_messages["C0"])
+
+
+def test_a_lowered_recursion_limit_still_gives_a_located_error() -> None:
+    import inspect
+    import sys
+
+    nested = "message M { " * 80 + "}" * 80
+    chain = " ".join(f"message C{i} {{ C{i + 1} next = 1; }}" for i in range(80))
+    proto = load(f'syntax = "proto3"; {chain} message C80 {{}}')
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 60)
+    try:
+        with pytest.raises(ProtoParseError, match="recursion limit") as caught:
+            parse_text('syntax = "proto3"; ' + nested, "t.proto")
+        with pytest.raises(ProtoParseError, match="recursion limit"):
+            message_columns(proto.all_messages["C0"])
+    finally:
+        sys.setrecursionlimit(limit)
+    assert caught.value.line == 1
 
 
 def test_deeply_nested_option_literal_is_fine() -> None:
