@@ -196,10 +196,27 @@ def test_a_single_column_file_falls_back_to_the_comma(tmp_path: Path) -> None:
 
 
 def test_a_headerless_file_gets_numbered_columns_and_a_warning(tmp_path: Path) -> None:
-    write(tmp_path, "t.csv", "1,2024-01-01,abc\n2,2024-01-02,def\n3,2024-01-03,ghi\n")
+    write(tmp_path, "t.csv", "1,2024-01-01,2.5,NA\n2,2024-01-02,3,x\n3,2024-01-03,,y\n")
     result = run(tmp_path)
-    assert types_of(tables(result)["t"]) == [("column_1", "INT"), ("column_2", "DATE"), ("column_3", "STRING")]
+    assert types_of(tables(result)["t"]) == [
+        ("column_1", "INT"), ("column_2", "DATE"), ("column_3", "DOUBLE"), ("column_4", "STRING"),
+    ]
     assert result.status.warnings == 1
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "country,2000,2001\nFrance,1,2\nPeru,3,4\n",  # a name in the first row
+        "2000,2001\n2024-01-01,2024-01-02\n",  # years above dates
+        "1,abc\n2,def\n",  # text in the first row: kept as a header, the safe side
+    ],
+)
+def test_a_first_row_with_names_stays_the_header(tmp_path: Path, content: str) -> None:
+    write(tmp_path, "t.csv", content)
+    result = run(tmp_path)
+    assert [column.name for column in tables(result)["t"].columns] == content.split("\n")[0].split(",")
+    assert result.status.warnings == 0
 
 
 def test_a_header_over_text_columns_is_kept(tmp_path: Path) -> None:
