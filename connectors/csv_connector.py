@@ -559,7 +559,7 @@ class ColumnTypes:
             joined = "\n".join(checked)
             if joined.count("\n") == len(checked) - 1 and FAST_BATCH[current].fullmatch(joined):
                 continue
-            types[index] = self._widen_by_value(current, values)
+            types[index] = self._widen_by_value(current, checked)
 
     @staticmethod
     def _widen_by_value(current: str | None, values: Iterable[str]) -> str | None:
