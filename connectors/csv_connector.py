@@ -340,8 +340,8 @@ def sniff_dialect(sample: str) -> type:
         sniffed = csv.Sniffer().sniff(sample, delimiters=SNIFFABLE_DELIMITERS)
         if sniffed.delimiter in SNIFFABLE_DELIMITERS:
             delimiter = sniffed.delimiter
-        if sniffed.quotechar in ('"', "'"):
-            quotechar = sniffed.quotechar
+        if sniffed.quotechar == "'" and '"' not in sample:
+            quotechar = "'"  # only then: an apostrophe in text ('s-Hertogenbosch, it's) must not open a quote
     except csv.Error:
         pass  # one column, or no consistent delimiter: the comma is the safe guess
     return type("Sniffed", (SniffedDialect,), {"delimiter": delimiter, "quotechar": quotechar})

@@ -190,6 +190,13 @@ def test_single_quotes_are_sniffed(tmp_path: Path) -> None:
     assert types_of(tables(run(tmp_path))["t"]) == [("a", "STRING"), ("b", "INT")]
 
 
+def test_apostrophes_in_text_do_not_become_quotes(tmp_path: Path) -> None:
+    write(tmp_path, "t.csv", "id,city,note\n1,'s-Hertogenbosch,\"it's, fine\"\n2,Lima,'quoted',\n3,Paris,x\n")
+    result = run(tmp_path)
+    assert types_of(tables(result)["t"]) == [("id", "INT"), ("city", "STRING"), ("note", "STRING")]
+    assert result.status.warnings == 1  # row 2 has a fourth cell
+
+
 def test_a_single_column_file_falls_back_to_the_comma(tmp_path: Path) -> None:
     write(tmp_path, "t.csv", "value\n1\n2\n3\n")
     assert types_of(tables(run(tmp_path))["t"]) == [("value", "INT")]
