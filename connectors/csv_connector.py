@@ -70,6 +70,12 @@ class CsvConnector(DatabaseSource):
         if not self.path.exists():
             raise InvalidSourceException(f"{self.name}: source_directory {str(self.path)!r} does not exist")
 
+    def test_connection(self) -> None:
+        """The catalog must be a readable, non-empty file."""
+        problem = unreadable_file_problem(self.path)
+        if problem is not None:
+            raise InvalidSourceException(f"{self.name}: source_directory {str(self.path)!r} {problem}")
+
     def get_tables(self) -> Iterator[CatalogRow]:
         yield from read_catalog(self.path)
 
@@ -204,6 +210,18 @@ class CsvDataConnector(DatabaseSource):
     def prepare(self) -> None:
         if not self.path.exists():
             raise InvalidSourceException(f"{self.name}: source_directory {str(self.path)!r} does not exist")
+
+    def test_connection(self) -> None:
+        """The source must be a folder we can list, or a readable, non-empty file."""
+        if self.path.is_dir():
+            try:
+                next(self.path.iterdir(), None)
+            except OSError as exc:
+                raise InvalidSourceException(f"{self.name}: cannot list {str(self.path)!r}: {exc.strerror}") from None
+            return
+        problem = unreadable_file_problem(self.path)
+        if problem is not None:
+            raise InvalidSourceException(f"{self.name}: source_directory {str(self.path)!r} {problem}")
 
     def get_tables(self) -> Iterator[Path]:
         if not self.path.is_dir():

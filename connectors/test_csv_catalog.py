@@ -171,3 +171,11 @@ def test_a_missing_catalog_raises_in_prepare(tmp_path: Path) -> None:
 def test_service_name_option(tmp_path: Path) -> None:
     path = catalog(tmp_path, HEADER + "t,a,INT\n")
     assert run(path, service_name="warehouse").rights[-1].fqn == "warehouse.sales.default.t"
+
+
+def test_test_connection_checks_the_catalog_file(tmp_path: Path) -> None:
+    CsvConnector.create({"source_directory": str(SAMPLES / "catalog.csv"), "business_unit": "s"}).test_connection()
+    for path, problem in [(tmp_path, "is a folder, not a file"), (tmp_path / "none.csv", "does not exist")]:
+        source = CsvConnector.create({"source_directory": str(path), "business_unit": "s"})
+        with pytest.raises(InvalidSourceException, match=problem):
+            source.test_connection()

@@ -419,3 +419,13 @@ def test_a_folder_that_cannot_be_listed_is_a_failure(tmp_path: Path, monkeypatch
     monkeypatch.setattr(Path, "iterdir", refuse)
     result = run(tmp_path)
     assert [failure.error for failure in result.failures] == [f"{tmp_path}: cannot list the folder: Permission denied"]
+
+
+def test_test_connection_checks_the_folder_or_file(tmp_path: Path) -> None:
+    for good in (SAMPLES / "data", SAMPLES / "data" / "orders.csv"):
+        CsvDataConnector.create({"source_directory": str(good), "business_unit": "s"}).test_connection()
+    empty = write(tmp_path, "empty.csv", b"")
+    for path, problem in [(empty, "the file is empty"), (tmp_path / "none", "does not exist")]:
+        source = CsvDataConnector.create({"source_directory": str(path), "business_unit": "s"})
+        with pytest.raises(InvalidSourceException, match=problem):
+            source.test_connection()
