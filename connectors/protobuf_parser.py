@@ -249,6 +249,12 @@ SCALAR_TYPES: dict[str, str] = {
     "bool": "BOOLEAN", "string": "STRING", "bytes": "BYTES",
 }
 _MAP_KEY_TYPES = frozenset(SCALAR_TYPES) - {"double", "float", "bytes"}
+_INTEGER_RANGES = {
+    **dict.fromkeys(("int32", "sint32", "sfixed32"), (-(2**31), 2**31 - 1)),
+    **dict.fromkeys(("int64", "sint64", "sfixed64"), (-(2**63), 2**63 - 1)),
+    **dict.fromkeys(("uint32", "fixed32"), (0, 2**32 - 1)),
+    **dict.fromkeys(("uint64", "fixed64"), (0, 2**64 - 1)),
+}
 _LABELS = ("optional", "required", "repeated")
 _MAX_FIELD_NUMBER = 536_870_911
 
@@ -286,7 +292,7 @@ class FieldDef:
 class MessageDef:
     """A message (or a group's message): its fields in declaration order."""
 
-    __slots__ = ("fields", "file", "full_name", "messages", "name", "token")
+    __slots__ = ("extension_ranges", "fields", "file", "full_name", "messages", "name", "token")
 
     def __init__(self, name: str, full_name: str, file: ProtoFile, token: int) -> None:
         self.name = name
@@ -295,6 +301,7 @@ class MessageDef:
         self.token = token
         self.fields: list[FieldDef] = []
         self.messages: list[MessageDef] = []   # nested messages, groups included
+        self.extension_ranges: list[tuple[int, int]] = []  # inclusive; `max` taken as 2**31 - 1 (MessageSet)
 
     @property
     def relative_name(self) -> str:
@@ -324,7 +331,8 @@ class ProtoFile:
         self.messages: list[MessageDef] = []            # top-level messages, groups of top-level extends included
         self.all_messages: dict[str, MessageDef] = {}   # by full name, in declaration order
         self.fields: list[FieldDef] = []                # every field and extension, for resolution
-        self.extendees: list[tuple[str, str, int]] = []  # (type name, scope, token)
+        # (type name, scope, token, extension fields): extends, and rpc types (with no fields)
+        self.extendees: list[tuple[str, str, int, list[FieldDef]]] = []
         self.symbols: dict[str, _Symbol] = {}
         self.dependencies: list[ProtoFile] = []          # direct imports that were found
         self.public_dependencies: list[ProtoFile] = []
@@ -361,6 +369,7 @@ class _Parser:
         self.kinds, self.texts, self.strings = self.source.kinds, self.source.texts, self.source.strings
         self.i = 0
         self.depth = 0
+        self.open_enum_checks: list[int] = []   # editions enums starting at a nonzero value
 
     # -- token helpers
 
@@ -465,6 +474,7 @@ class _Parser:
                                 file.symbols, file.warnings):
                 definitions.clear()
             self.i = self.depth = 0
+            self.open_enum_checks.clear()
             self.declare_package(late.package)
             return self.statements()
 
@@ -476,6 +486,7 @@ class _Parser:
         else:
             file.warnings.append(f"{file.path}: no syntax specified, assuming proto2")
         package_seen = False
+        enums_closed = False
         while self.kinds[self.i] is not _EOF:
             word = texts[self.i]
             if word == ";":
@@ -496,7 +507,9 @@ class _Parser:
                 package_seen = True
                 self.package_statement()
             elif word == "option":
-                self.option_statement()
+                option, value = self.option_statement()
+                if option == "features.enum_type":
+                    enums_closed = value == "CLOSED"
             elif self.visibility():
                 if texts[self.i] == "message":
                     self.message(file.package, file.messages)
@@ -504,6 +517,8 @@ class _Parser:
                     self.enum(file.package)
             else:
                 self.error("Expected top-level statement (e.g. \"message\").")
+        if self.open_enum_checks and not enums_closed:
+            self.error("The first enum value must be zero for open enums.", self.open_enum_checks[0])
         return file
 
     def syntax_statement(self) -> None:
@@ -527,13 +542,14 @@ class _Parser:
         self.end()
 
     def visibility(self) -> bool:
-        """Edition 2024's `export` / `local` before a message or enum."""
+        """Edition 2024's `export` / `local`, which must come before a message or enum."""
         i = self.i
-        if (self.texts[i] in ("export", "local") and self.kinds[i] is _ID and self.file.edition >= "2024"
-                and self.texts[i + 1] in ("message", "enum") and self.kinds[i + 2] is _ID):
-            self.i = i + 1
-            return True
-        return False
+        if self.texts[i] not in ("export", "local") or self.file.edition < "2024":
+            return False
+        if self.texts[i + 1] not in ("message", "enum"):
+            self.error("'local' and 'export' visibility modifiers are valid only on 'message' and 'enum'")
+        self.i = i + 1
+        return True
 
     def package_statement(self) -> None:
         self.i += 1
@@ -568,43 +584,79 @@ class _Parser:
 
     # -- options
 
-    def option_statement(self) -> None:
+    def option_statement(self) -> tuple[str, str]:
+        """`option name = value;`: the name and, for a single-token value, its text (for features)."""
         self.i += 1
-        self.option_name()
+        name = self.option_name()
         self.expect("=")
-        self.option_value()
+        value = self.option_value()
         self.end()
+        return name, value
 
-    def option_name(self) -> None:
+    def option_name(self) -> str:
+        parts = []
         while True:
             if self.accept("("):
-                self.accept(".")
-                self.dotted()
+                dot = "." if self.accept(".") else ""
+                parts.append(f"({dot}{self.dotted()})")
                 self.expect(")", "Expected \")\".")
             else:
-                self.ident()
+                parts.append(self.ident())
             if not self.accept("."):
-                return
+                return ".".join(parts)
 
-    def option_value(self) -> None:
+    def option_value(self) -> str:
         kinds, texts = self.kinds, self.texts
         if self.accept("{"):
             self.skip_aggregate()
-            return
-        sign = texts[self.i] in ("-", "+")
-        if sign:
-            self.i += 1
+            return ""
+        negative = self.accept("-")
         kind = kinds[self.i]
+        value = texts[self.i]
         if kind is _ID:
-            if sign and texts[self.i] not in ("inf", "nan"):
+            if negative and value not in ("inf", "nan"):
                 self.error("Identifier after '-' symbol must be inf or nan.")
             self.i += 1
         elif kind is _INT or kind is _FLOAT:
             self.i += 1
-        elif kind is _STR and not sign:
+        elif kind is _STR and not negative:
             self.string()
         else:
             self.error("Expected option value.")
+        return value
+
+    def default_value(self, field_type: str, name_at: int) -> None:
+        """`default = ...` checked against the field's type, as protoc does while parsing."""
+        if self.file.syntax == "proto3":
+            self.error("Explicit default values are not allowed in proto3.", name_at)
+        texts, kinds = self.texts, self.kinds
+        if field_type in _INTEGER_RANGES:
+            low, high = _INTEGER_RANGES[field_type]
+            negative = self.accept("-")
+            if negative and low == 0:
+                self.error("Unsigned field can't have negative default value.", self.i - 1)
+            at = self.i
+            value = self.integer("Expected integer for field default value.") * (-1 if negative else 1)
+            if not low <= value <= high:
+                self.error("Integer out of range.", at)
+        elif field_type in ("double", "float"):
+            self.accept("-")
+            if not (kinds[self.i] is _INT or kinds[self.i] is _FLOAT or texts[self.i] in ("inf", "nan")):
+                self.error("Expected number.")
+            self.i += 1
+        elif field_type == "bool":
+            if texts[self.i] not in ("true", "false"):
+                self.error("Expected \"true\" or \"false\".")
+            self.i += 1
+        elif field_type in ("string", "bytes"):
+            self.string("Expected string for field default value.")
+        elif field_type == "group":
+            self.error("Messages can't have default values.")
+        else:
+            # An enum or message name (which it is, is known later): protoc takes the next token as is.
+            if kinds[self.i] is _EOF:
+                self.error("Expected option value.")
+            self.i += 1
 
     def skip_aggregate(self) -> None:
         """Skip a message literal after its `{`, as protoc does: by balancing braces."""
@@ -628,14 +680,27 @@ class _Parser:
                            "(the value starts here).", opened)
             i += 1
 
-    def compact_options(self) -> None:
-        """`[name = value, ...]` after a field, enum value or range, if present."""
+    def compact_options(self, field_type: str | None = None, name_at: int = 0) -> None:
+        """`[name = value, ...]` after a field, enum value or range, if present.
+
+        For a field (`field_type` given) `default` and `json_name` are no options but
+        parts of the field, and their values are checked."""
         if not self.accept("["):
             return
         while True:
-            self.option_name()
-            self.expect("=")
-            self.option_value()
+            word = self.texts[self.i]
+            if field_type is not None and word == "default":
+                self.i += 1
+                self.expect("=")
+                self.default_value(field_type, name_at)
+            elif field_type is not None and word == "json_name":
+                self.i += 1
+                self.expect("=")
+                self.string("Expected string for JSON name.")
+            else:
+                self.option_name()
+                self.expect("=")
+                self.option_value()
             if self.accept("]"):
                 return
             self.expect(",", "Expected \",\" or \"]\".")
@@ -670,7 +735,7 @@ class _Parser:
         statements: dict[str, Callable[[], object]] = {
             "message": lambda: self.message(scope, message.messages),
             "enum": lambda: self.enum(scope),
-            "extensions": lambda: self.ranges(negative=False),
+            "extensions": lambda: self.extension_ranges(message),
             "reserved": lambda: self.reserved(negative=False),
             "extend": lambda: self.extend(scope, message.messages),
             "option": self.option_statement,
@@ -745,7 +810,9 @@ class _Parser:
         number_at = self.i
         number = self.integer("Expected field number.")
         self.check_number(number, number_at, extension=extendee)
-        self.compact_options()
+        if extendee and label == "required":
+            self.error(f"The extension {name} cannot be required.", name_at)
+        self.compact_options("group" if is_group else "map" if key_type else type_name, name_at)
         if is_group:
             if not name[0].isupper():
                 self.error("Group names must start with a capital letter.", name_at)
@@ -774,7 +841,7 @@ class _Parser:
                 self.error(f"Field number {number} has already been used in \"{scope}\" by field "
                            f"\"{numbers[number]}\".", number_at)
             numbers[number] = field_name
-            message.fields.append(field)
+        message.fields.append(field)
         file.fields.append(field)
 
     def check_number(self, number: int, index: int, *, extension: bool = False) -> None:
@@ -794,25 +861,26 @@ class _Parser:
         name = self.ident("Expected oneof name.")
         self.define(self.qualify(message.full_name, name), _VALUE, name_at)
         self.expect("{")
-        while not self.accept("}"):
+        # protoc wants at least one member and no empty statement here.
+        while True:
             if self.kinds[self.i] is _EOF:
                 self.error("Reached end of input in oneof definition (missing '}').")
-            if self.accept(";"):
-                continue
-            if self.texts[self.i] == "option" and self.kinds[self.i] is _ID:
+            if self.texts[self.i] == "option":
                 self.option_statement()
-                continue
-            self.field(message, message.full_name, numbers, in_oneof=True, extendee=False)
+            else:
+                self.field(message, message.full_name, numbers, in_oneof=True, extendee=False)
+            if self.accept("}"):
+                return
 
     def extend(self, scope: str, siblings: list[MessageDef]) -> None:
         """`extend T { ... }`: extensions are no fields of T, but groups define messages here."""
         self.i += 1
         at = self.i
         extendee = self.type_name()
-        self.file.extendees.append((extendee, scope, at))
         self.expect("{")
-        holder = MessageDef("", scope, self.file, 0)
+        holder = MessageDef("", scope, self.file, 0)  # collects the extensions; groups go to `siblings`
         holder.messages = siblings
+        self.file.extendees.append((extendee, scope, at, holder.fields))
         while not self.accept("}"):
             if self.kinds[self.i] is _EOF:
                 self.error("Reached end of input in extend definition (missing '}').")
@@ -820,17 +888,25 @@ class _Parser:
                 continue
             self.field(holder, scope, None, in_oneof=False, extendee=True)
 
-    def ranges(self, *, negative: bool) -> None:
+    def extension_ranges(self, message: MessageDef) -> None:
+        if self.file.syntax == "proto3":
+            self.error("Extension ranges are not allowed in proto3.")
+        message.extension_ranges.extend(self.ranges(negative=False))
+
+    def ranges(self, *, negative: bool) -> list[tuple[int, int]]:
         """`extensions` / `reserved` numbers: `1, 5 to 9, 100 to max`, then options."""
         self.i += 1
+        found = []
         while True:
-            self.range_bound(negative)
-            if self.accept("to") and not self.accept("max"):
-                self.range_bound(negative)
+            low = high = self.range_bound(negative)
+            if self.accept("to"):
+                high = 2**31 - 1 if self.accept("max") else self.range_bound(negative)
+            found.append((low, high))
             if not self.accept(","):
                 break
         self.compact_options()
         self.end()
+        return found
 
     def range_bound(self, negative: bool) -> int:
         sign = -1 if negative and self.accept("-") else 1
@@ -867,7 +943,8 @@ class _Parser:
         full_name = self.qualify(scope, name)
         self.define(full_name, EnumDef(name, full_name, self.file, name_at), name_at)
         self.expect("{")
-        first = True
+        first_number_at: int | None = None
+        closed: bool | None = None   # features.enum_type set on the enum itself
         while not self.accept("}"):
             word = self.texts[self.i]
             kind = self.kinds[self.i]
@@ -878,7 +955,9 @@ class _Parser:
             if self.accept(";"):
                 continue
             if kind is _ID and word == "option":
-                self.option_statement()
+                option, value = self.option_statement()
+                if option == "features.enum_type":
+                    closed = value == "CLOSED"
             elif kind is _ID and word == "reserved":
                 self.reserved(negative=True)
             else:
@@ -888,13 +967,25 @@ class _Parser:
                 negative = self.accept("-")
                 number_at = self.i
                 number = self.integer("Expected integer.") * (-1 if negative else 1)
-                if first and number != 0 and self.file.syntax == "proto3":
-                    self.error("The first enum value must be zero for open enums.", number_at)
-                first = False
+                if not -(2**31) <= number < 2**31:
+                    self.error("Integer out of range.", number_at)
+                if first_number_at is None and number != 0:
+                    first_number_at = number_at
+                elif first_number_at is None:
+                    first_number_at = -1
                 self.compact_options()
                 self.end()
                 # Enum values live in the scope that holds the enum, as in C++.
                 self.define(self.qualify(scope, value_name), _VALUE, value_at)
+        if first_number_at is None:
+            self.error("Enums must contain at least one value.", name_at)
+        if first_number_at >= 0 and self.file.syntax != "proto2" and not closed:
+            if self.file.syntax == "proto3":
+                self.error("The first enum value must be zero for open enums.", first_number_at)
+            if closed is None:
+                self.open_enum_checks.append(first_number_at)  # unless the file makes enums closed
+            else:
+                self.error("The first enum value must be zero for open enums.", first_number_at)
 
     def service(self) -> None:
         self.i += 1
@@ -921,12 +1012,9 @@ class _Parser:
                 if keyword:
                     self.expect(keyword)
                 self.expect("(")
-                # `stream` is a keyword only when a type name follows it.
-                if (self.texts[self.i] == "stream" and self.kinds[self.i] is _ID
-                        and (self.kinds[self.i + 1] is _ID or self.texts[self.i + 1] == ".")):
-                    self.i += 1
+                self.accept("stream")  # always the keyword here: a type named stream needs a dot
                 at = self.i
-                self.file.extendees.append((self.type_name(), full_name, at))
+                self.file.extendees.append((self.type_name(), full_name, at, []))
                 self.expect(")")
             if self.accept("{"):
                 while not self.accept("}"):
@@ -1082,12 +1170,17 @@ def _resolve(file: ProtoFile) -> None:
                 file.warnings.append(
                     f"{file.location(field.token)}: type \"{field.type_name}\" of field \"{field.name}\" "
                     f"{tried}; the column is UNKNOWN")
-    for type_name, scope, token in file.extendees:
+    for type_name, scope, token, extensions in file.extendees:
         if type_name in SCALAR_TYPES:
             continue
         target, tried = _lookup(symbols, type_name, scope + ".x")
         if target is None:
             file.warnings.append(f"{file.location(token)}: type \"{type_name}\" {tried}")
+        elif isinstance(target, MessageDef):
+            for extension in extensions:
+                if not any(low <= extension.number <= high for low, high in target.extension_ranges):
+                    file.source.fail(f"\"{target.full_name}\" does not declare {extension.number} as an "
+                                     "extension number.", extension.token + 2)
 
 
 def _lookup(symbols: dict[str, _Symbol], name: str, relative_to: str) -> tuple[MessageDef | EnumDef | None, str]:

@@ -149,7 +149,7 @@ def test_keywords_are_names_where_protoc_allows() -> None:
       map m = 1; map<string, map> mm = 2; repeated message ms = 3; .syntax.import.enum e = 4;
       optional enum oe = 5; stream s = 6; import.message im = 7;
     }
-    service service { rpc rpc(stream stream) returns (stream) {} rpc returns(.syntax.import.stream) returns (map); }"""
+    service service { rpc rpc(stream stream) returns (.syntax.import.stream) {} rpc returns(map) returns (map); }"""
     assert shape(columns_of(text, "Use")) == [
         "m:RECORD", ["x:INT"], "mm:MAP", ["key:STRING", "value:RECORD", ["x:INT"]],
         "ms:ARRAY<RECORD>", ["message:INT", "optional:INT", "to:INT", "max:INT", "stream:INT"],
@@ -230,6 +230,27 @@ def test_options_of_every_shape() -> None:
     ('syntax = "proto3"; }', "Expected top-level statement"),
     ('syntax = "proto3"; message M { int32.x a = 1; }', "Expected field name."),
     ('syntax = "proto3"; message M { .int32 a = 1 ; } message N { M.. x = 1; }', "Expected identifier."),
+    ('syntax = "proto2"; message M { optional int32 a = 1 [default = 1.5]; }', "Expected integer for field default"),
+    ('syntax = "proto2"; message M { optional int32 a = 1 [default = 2147483648]; }', "Integer out of range."),
+    ('syntax = "proto2"; message M { optional uint32 a = 1 [default = -1]; }', "can't have negative default"),
+    ('syntax = "proto2"; message M { optional double a = 1 [default = INF]; }', "Expected number."),
+    ('syntax = "proto2"; message M { optional bool a = 1 [default = True]; }', 'Expected "true" or "false".'),
+    ('syntax = "proto2"; message M { optional string a = 1 [default = x]; }', "Expected string for field default"),
+    ('syntax = "proto2"; message M { optional group G = 1 [default = 1] {} }', "Messages can't have default values."),
+    ('syntax = "proto3"; message M { string a = 1 [default = "x"]; }', "not allowed in proto3"),
+    ('syntax = "proto3"; message M { string a = 1 [json_name = A]; }', "Expected string for JSON name."),
+    ('syntax = "proto3"; option x = +1;', "Expected option value."),
+    ('syntax = "proto3"; message M { oneof o { } }', "Expected type name."),
+    ('syntax = "proto3"; message M { oneof o { ; int32 a = 1; } }', "Expected type name."),
+    ('syntax = "proto3"; enum E { }', "Enums must contain at least one value."),
+    ('syntax = "proto3"; enum E { A = 0; B = 2147483648; }', "Integer out of range."),
+    ('syntax = "proto3"; message M { extensions 100 to 200; }', "Extension ranges are not allowed in proto3."),
+    ('syntax = "proto2"; message M { extend M { required int32 r = 1; } }', "cannot be required"),
+    ('edition = "2024"; message local {} message M { local l = 1; }', "visibility modifiers are valid only"),
+    ('edition = "2024"; export service S {}', "visibility modifiers are valid only"),
+    ('edition = "2023"; enum E { A = 1; }', "The first enum value must be zero for open enums."),
+    ('edition = "2023"; enum E { option features.enum_type = OPEN; A = 1; }', "must be zero for open enums."),
+    ('syntax = "proto3"; message stream {} service S { rpc A(stream) returns (stream); }', "Expected type name."),
 ])
 def test_syntax_errors(text: str, message: str) -> None:
     error = error_of(text)
@@ -257,6 +278,25 @@ def test_extension_numbers_may_reach_the_message_set_limit() -> None:
     assert parse_text(text).fields[0].number == 2**31 - 1
     assert "cannot be greater than 536870911" in error_of(
         'syntax = "proto2"; message M { optional int32 a = 536870912; }').message
+
+
+def test_accepted_defaults_and_closed_editions_enums() -> None:
+    parse_text("""syntax = "proto2"; enum E { A = 1; } message M {
+      optional int32 a = 1 [default = -2147483648]; optional uint64 b = 2 [default = 0xFFFFFFFFFFFFFFFF];
+      optional double c = 3 [default = -inf]; optional float d = 4 [default = 5]; optional bool e = 5 [default = true];
+      optional bytes f = 6 [default = "\\0" 'x']; optional E g = 7 [default = A, json_name = "G"]; }""")
+    parse_text('edition = "2023"; enum E { option features.enum_type = CLOSED; A = 1; }')
+    parse_text('edition = "2023"; enum E { A = 1; } option features.enum_type = CLOSED;')
+
+
+def test_extension_numbers_must_be_in_a_declared_range() -> None:
+    proto = load("""syntax = "proto2"; import "google/protobuf/descriptor.proto";
+    message M { extensions 10 to 20, 30; }
+    extend M { optional int32 a = 10; optional int32 b = 30; }
+    extend google.protobuf.FieldOptions { optional string c = 50000; }""")
+    assert [field.name for field in proto.fields] == ["a", "b", "c"]
+    with pytest.raises(ProtoParseError, match=r'"M" does not declare 21 as an extension number\.'):
+        load('syntax = "proto2"; message M { extensions 10 to 20; }\nextend M { optional int32 a = 21; }')
 
 
 def test_proto2_is_assumed_without_syntax() -> None:
