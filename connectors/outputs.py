@@ -14,13 +14,12 @@ import json
 import os
 import sqlite3
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from connectors.models import ENTITY_KINDS, Database, DatabaseSchema, DatabaseService, Table, kind_of
-from minigest import BulkSink, ConfigError, Either, StackTraceError, Stage
+from minigest import AtomicWriter, BulkSink, ConfigError, Either, StackTraceError, Stage
 
 __all__ = ["FileStage", "SqliteBulkSink", "SCHEMA"]
 
@@ -45,20 +44,13 @@ def _path_option(owner: str, config: dict[str, Any], key: str) -> str:
 # --- The staging file -------------------------------------------------------
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 class FileStage(Stage):
     """Writes each entity as one JSON line: {"kind": ..., "fqn": ..., "body": to_dict()}."""
 
     def __init__(self, staging_file: str) -> None:
         super().__init__()
         self.path = Path(staging_file)
-        self._file: IO[str] | None = None
-        self._temporary: str | None = None
+        self._writer: AtomicWriter | None = None
 
     @classmethod
     def create(cls, config: dict[str, Any]) -> FileStage:
@@ -83,32 +75,24 @@ class FileStage(Stage):
 
     def _open(self) -> IO[str]:
         """The temporary file, created next to the staging file so the final rename is atomic."""
-        if self._file is None:
-            folder = self.path.parent
-            handle, self._temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
-            os.chmod(self._temporary, 0o666 & ~_current_umask())  # mkstemp's 0600 would surprise readers
-            self._file = os.fdopen(handle, "w", encoding="utf-8", newline="\n")
-        return self._file
+        if self._writer is None:
+            self._writer = AtomicWriter(self.path)
+        return self._writer.file
 
     def close(self) -> None:
         """Rename the finished file into place; when an exception (Ctrl-C) is on its way, drop it."""
         if sys.exc_info()[0] is not None:
             self.discard()
             return
-        file = self._open()  # a run that staged nothing still leaves an (empty) staging file
-        file.flush()
-        os.fsync(file.fileno())
-        file.close()
-        os.replace(self._temporary, self.path)  # type: ignore[arg-type]
-        self._file = self._temporary = None
+        writer = self._writer or AtomicWriter(self.path)  # staging nothing still leaves an empty file
+        self._writer = None
+        writer.commit()
 
     def discard(self) -> None:
         """Forget what was written; the staging file is left as it was."""
-        if self._file is not None:
-            self._file.close()
-        if self._temporary is not None:
-            Path(self._temporary).unlink(missing_ok=True)
-        self._file = self._temporary = None
+        if self._writer is not None:
+            self._writer.discard()
+        self._writer = None
 
 
 # --- The SQLite catalog -----------------------------------------------------
