@@ -1496,10 +1496,10 @@ message FieldDescriptorProto {
   optional FieldOptions options = 8;
   optional bool proto3_optional = 17;
   enum Type {
-      TYPE_DOUBLE = 1; TYPE_FLOAT = 2; TYPE_INT64 = 3; TYPE_UINT64 = 4; TYPE_INT32 = 5; TYPE_FIXED64 = 6;
-      TYPE_FIXED32 = 7; TYPE_BOOL = 8; TYPE_STRING = 9; TYPE_GROUP = 10; TYPE_MESSAGE = 11; TYPE_BYTES = 12;
-      TYPE_UINT32 = 13; TYPE_ENUM = 14; TYPE_SFIXED32 = 15; TYPE_SFIXED64 = 16; TYPE_SINT32 = 17; TYPE_SINT64 = 18;
-      }
+    TYPE_DOUBLE = 1; TYPE_FLOAT = 2; TYPE_INT64 = 3; TYPE_UINT64 = 4; TYPE_INT32 = 5; TYPE_FIXED64 = 6;
+    TYPE_FIXED32 = 7; TYPE_BOOL = 8; TYPE_STRING = 9; TYPE_GROUP = 10; TYPE_MESSAGE = 11; TYPE_BYTES = 12;
+    TYPE_UINT32 = 13; TYPE_ENUM = 14; TYPE_SFIXED32 = 15; TYPE_SFIXED64 = 16; TYPE_SINT32 = 17; TYPE_SINT64 = 18;
+  }
   enum Label { LABEL_OPTIONAL = 1; LABEL_REPEATED = 3; LABEL_REQUIRED = 2; }
 }
 message OneofDescriptorProto {
@@ -1603,9 +1603,10 @@ message FieldOptions {
   enum JSType { JS_NORMAL = 0; JS_STRING = 1; JS_NUMBER = 2; }
   enum OptionRetention { RETENTION_UNKNOWN = 0; RETENTION_RUNTIME = 1; RETENTION_SOURCE = 2; }
   enum OptionTargetType {
-      TARGET_TYPE_UNKNOWN = 0; TARGET_TYPE_FILE = 1; TARGET_TYPE_EXTENSION_RANGE = 2; TARGET_TYPE_MESSAGE = 3;
-      TARGET_TYPE_FIELD = 4; TARGET_TYPE_ONEOF = 5; TARGET_TYPE_ENUM = 6; TARGET_TYPE_ENUM_ENTRY = 7;
-      TARGET_TYPE_SERVICE = 8; TARGET_TYPE_METHOD = 9; }
+    TARGET_TYPE_UNKNOWN = 0; TARGET_TYPE_FILE = 1; TARGET_TYPE_EXTENSION_RANGE = 2; TARGET_TYPE_MESSAGE = 3;
+    TARGET_TYPE_FIELD = 4; TARGET_TYPE_ONEOF = 5; TARGET_TYPE_ENUM = 6; TARGET_TYPE_ENUM_ENTRY = 7;
+    TARGET_TYPE_SERVICE = 8; TARGET_TYPE_METHOD = 9;
+  }
   extensions 990 to 998;
   extensions 1000 to max;
 }
@@ -1673,7 +1674,8 @@ message FeatureSet {
   optional FeatureSet.VisibilityFeature.DefaultSymbolVisibility default_symbol_visibility = 8;
   message VisibilityFeature {
     enum DefaultSymbolVisibility {
-        DEFAULT_SYMBOL_VISIBILITY_UNKNOWN = 0; EXPORT_ALL = 1; EXPORT_TOP_LEVEL = 2; LOCAL_ALL = 3; STRICT = 4; }
+      DEFAULT_SYMBOL_VISIBILITY_UNKNOWN = 0; EXPORT_ALL = 1; EXPORT_TOP_LEVEL = 2; LOCAL_ALL = 3; STRICT = 4;
+    }
   }
   enum FieldPresence { FIELD_PRESENCE_UNKNOWN = 0; EXPLICIT = 1; IMPLICIT = 2; LEGACY_REQUIRED = 3; }
   enum EnumType { ENUM_TYPE_UNKNOWN = 0; OPEN = 1; CLOSED = 2; }
@@ -1719,10 +1721,11 @@ message GeneratedCodeInfo {
   }
 }
 enum Edition {
-    EDITION_UNKNOWN = 0; EDITION_LEGACY = 900; EDITION_PROTO2 = 998; EDITION_PROTO3 = 999; EDITION_2023 = 1000;
-    EDITION_2024 = 1001; EDITION_2026 = 1002; EDITION_UNSTABLE = 9999; EDITION_1_TEST_ONLY = 1; EDITION_2_TEST_ONLY
-    = 2; EDITION_99997_TEST_ONLY = 99997; EDITION_99998_TEST_ONLY = 99998; EDITION_99999_TEST_ONLY = 99999;
-    EDITION_MAX = 2147483647; }
+  EDITION_UNKNOWN = 0; EDITION_LEGACY = 900; EDITION_PROTO2 = 998; EDITION_PROTO3 = 999; EDITION_2023 = 1000;
+  EDITION_2024 = 1001; EDITION_2026 = 1002; EDITION_UNSTABLE = 9999; EDITION_1_TEST_ONLY = 1;
+  EDITION_2_TEST_ONLY = 2; EDITION_99997_TEST_ONLY = 99997; EDITION_99998_TEST_ONLY = 99998;
+  EDITION_99999_TEST_ONLY = 99999; EDITION_MAX = 2147483647;
+}
 enum SymbolVisibility { VISIBILITY_UNSET = 0; VISIBILITY_LOCAL = 1; VISIBILITY_EXPORT = 2; }""",
     "google/protobuf/duration.proto": """syntax = "proto3"; package google.protobuf;
 message Duration {
@@ -1743,8 +1746,9 @@ message GoFeatures {
   message OptimizeModeFeature { enum OptimizeMode { OPTIMIZE_MODE_UNSPECIFIED = 0; SPEED = 1; CODE_SIZE = 2; } }
   enum APILevel { API_LEVEL_UNSPECIFIED = 0; API_OPEN = 1; API_HYBRID = 2; API_OPAQUE = 3; }
   enum StripEnumPrefix {
-      STRIP_ENUM_PREFIX_UNSPECIFIED = 0; STRIP_ENUM_PREFIX_KEEP = 1; STRIP_ENUM_PREFIX_GENERATE_BOTH = 2;
-      STRIP_ENUM_PREFIX_STRIP = 3; }
+    STRIP_ENUM_PREFIX_UNSPECIFIED = 0; STRIP_ENUM_PREFIX_KEEP = 1; STRIP_ENUM_PREFIX_GENERATE_BOTH = 2;
+    STRIP_ENUM_PREFIX_STRIP = 3;
+  }
 }
 extend google.protobuf.FeatureSet { optional GoFeatures go = 1002; }""",
     "google/protobuf/java_features.proto": """syntax = "proto2"; package pb;
@@ -1756,7 +1760,9 @@ message JavaFeatures {
   optional bool use_old_outer_classname_default = 4;
   optional JavaFeatures.NestInFileClassFeature.NestInFileClass nest_in_file_class = 5;
   message NestInFileClassFeature {
-      enum NestInFileClass { NEST_IN_FILE_CLASS_UNKNOWN = 0; NO = 1; YES = 2; LEGACY = 3; } }
+    enum NestInFileClass { NEST_IN_FILE_CLASS_UNKNOWN = 0; NO = 1; YES = 2; LEGACY = 3;
+  }
+}
   enum Utf8Validation { UTF8_VALIDATION_UNKNOWN = 0; DEFAULT = 1; VERIFY = 2; }
 }
 extend google.protobuf.FeatureSet { optional JavaFeatures java = 1001; }""",
@@ -1766,8 +1772,9 @@ message SourceContext { string file_name = 1; }""",
 message Struct { map<string, Value> fields = 1; }
 message Value {
   oneof kind {
-      NullValue null_value = 1; double number_value = 2; string string_value = 3; bool bool_value = 4; Struct
-      struct_value = 5; ListValue list_value = 6; }
+    NullValue null_value = 1; double number_value = 2; string string_value = 3; bool bool_value = 4;
+    Struct struct_value = 5; ListValue list_value = 6;
+  }
 }
 message ListValue { repeated Value values = 1; }
 enum NullValue { NULL_VALUE = 0; }""",
@@ -1800,12 +1807,14 @@ message Field {
   string json_name = 10;
   string default_value = 11;
   enum Kind {
-      TYPE_UNKNOWN = 0; TYPE_DOUBLE = 1; TYPE_FLOAT = 2; TYPE_INT64 = 3; TYPE_UINT64 = 4; TYPE_INT32 = 5;
-      TYPE_FIXED64 = 6; TYPE_FIXED32 = 7; TYPE_BOOL = 8; TYPE_STRING = 9; TYPE_GROUP = 10; TYPE_MESSAGE = 11;
-      TYPE_BYTES = 12; TYPE_UINT32 = 13; TYPE_ENUM = 14; TYPE_SFIXED32 = 15; TYPE_SFIXED64 = 16; TYPE_SINT32 = 17;
-      TYPE_SINT64 = 18; }
+    TYPE_UNKNOWN = 0; TYPE_DOUBLE = 1; TYPE_FLOAT = 2; TYPE_INT64 = 3; TYPE_UINT64 = 4; TYPE_INT32 = 5;
+    TYPE_FIXED64 = 6; TYPE_FIXED32 = 7; TYPE_BOOL = 8; TYPE_STRING = 9; TYPE_GROUP = 10; TYPE_MESSAGE = 11;
+    TYPE_BYTES = 12; TYPE_UINT32 = 13; TYPE_ENUM = 14; TYPE_SFIXED32 = 15; TYPE_SFIXED64 = 16; TYPE_SINT32 = 17;
+    TYPE_SINT64 = 18;
+  }
   enum Cardinality {
-      CARDINALITY_UNKNOWN = 0; CARDINALITY_OPTIONAL = 1; CARDINALITY_REQUIRED = 2; CARDINALITY_REPEATED = 3; }
+    CARDINALITY_UNKNOWN = 0; CARDINALITY_OPTIONAL = 1; CARDINALITY_REQUIRED = 2; CARDINALITY_REPEATED = 3;
+  }
 }
 message Enum {
   string name = 1;
