@@ -274,9 +274,9 @@ class EnumDef:
 class FieldDef:
     """A field of a message (or an extension); `target` is set by resolution."""
 
-    __slots__ = ("is_map", "key_type", "label", "name", "number", "scope", "target", "token", "type_name")
+    __slots__ = ("full_name", "is_map", "key_type", "label", "name", "number", "target", "token", "type_name")
 
-    def __init__(self, name: str, number: int, label: str, type_name: str, token: int, scope: str,
+    def __init__(self, name: str, number: int, label: str, type_name: str, token: int, full_name: str,
                  key_type: str | None = None) -> None:
         self.name = name
         self.number = number
@@ -285,7 +285,7 @@ class FieldDef:
         self.key_type = key_type        # map key type, None for other fields
         self.is_map = key_type is not None
         self.token = token
-        self.scope = scope              # full name of the scope the type is looked up from
+        self.full_name = full_name      # its type is looked up from the scopes around it
         self.target: str | MessageDef | EnumDef | None = SCALAR_TYPES.get(type_name)
 
 
@@ -1163,10 +1163,9 @@ def _resolve(file: ProtoFile) -> None:
         symbols.update(visible.symbols)
     for field in file.fields:
         if field.target is None:
-            target, tried = _lookup(symbols, field.type_name, field.scope)
+            target, tried = _lookup(symbols, field.type_name, field.full_name)
             field.target = target
             if target is None:
-                field.target = None
                 file.warnings.append(
                     f"{file.location(field.token)}: type \"{field.type_name}\" of field \"{field.name}\" "
                     f"{tried}; the column is UNKNOWN")
@@ -1197,7 +1196,7 @@ def _lookup(symbols: dict[str, _Symbol], name: str, relative_to: str) -> tuple[M
         found = symbols.get(candidate)
         if found is not None:
             if dot:
-                if not isinstance(found, str) or found != _VALUE:
+                if found != _VALUE:  # only a message, enum, package or service holds names
                     full = f"{candidate}.{rest}"
                     target = symbols.get(full)
                     if isinstance(target, (MessageDef, EnumDef)):
