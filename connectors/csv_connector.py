@@ -125,8 +125,11 @@ def read_catalog(path: Path) -> Iterator[CatalogRow]:
         return
     reader = None
     try:
-        with open(path, encoding="utf-8-sig", newline="") as text:
-            reader = csv.reader(text)
+        # surrogateescape keeps bytes that are not UTF-8, so only the rows holding them fail
+        with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as text:
+            with open(path, "rb") as head:
+                lines = _RawLines(text, len(codecs.BOM_UTF8) if head.read(3) == codecs.BOM_UTF8 else 0)
+            reader = csv.reader(lines)
             header = next(filter(None, reader), None)
             if header is None:
                 yield CatalogRow(line=reader.line_num, name=path.name, problem="the file has only blank lines")
@@ -142,17 +145,52 @@ def read_catalog(path: Path) -> Iterator[CatalogRow]:
                 )
                 return
             positions = [header.index(column) for column in CATALOG_COLUMNS]
+            lines.take()  # the header
             for cells in reader:
+                start, raw = lines.take()
                 if not cells:
                     continue
-                yield catalog_row(reader.line_num, cells, positions, len(header))
-    except UnicodeDecodeError:
-        yield CatalogRow(line=0, name=path.name, problem=undecodable_problem(path))
+                row = catalog_row(reader.line_num, cells, positions, len(header))
+                bad = _first_undecodable(raw, start)
+                yield row if bad is None else attrs.evolve(row, problem=bad)
     except csv.Error as exc:
         line = reader.line_num if reader is not None else 0
         yield CatalogRow(line=line, name=path.name, problem=f"not readable as CSV: {exc}")
     except OSError as exc:
         yield CatalogRow(line=0, name=path.name, problem=f"cannot read the file: {exc.strerror or exc}")
+
+
+class _RawLines:
+    """The file's lines for csv.reader, keeping the raw text read since the last ``take()``."""
+
+    def __init__(self, text: Iterable[str], offset: int) -> None:
+        self.lines = iter(text)
+        self.offset = offset
+        self.pending: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.pending.append(line)
+        return line
+
+    def take(self) -> tuple[int, str]:
+        """The byte offset and raw text of the lines read since the last call (one record)."""
+        raw, start = "".join(self.pending), self.offset
+        self.offset += len(raw.encode("utf-8", "surrogateescape"))
+        self.pending = []
+        return start, raw
+
+
+def _first_undecodable(raw: str, start: int) -> str | None:
+    """Where the first byte that is not UTF-8 sits in a record (its file offset), or None."""
+    for index, char in enumerate(raw):
+        if "\udc80" <= char <= "\udcff":
+            offset = start + len(raw[:index].encode("utf-8", "surrogateescape"))
+            return f"byte {offset} (0x{ord(char) - 0xDC00:02x}) is not valid UTF-8; save the file as UTF-8"
+    return None
 
 
 def catalog_row(line: int, cells: list[str], positions: list[int], width: int) -> CatalogRow:

@@ -141,10 +141,13 @@ def test_a_folder_where_the_catalog_file_is_expected(tmp_path: Path) -> None:
 
 
 def test_bytes_that_are_not_utf8_name_the_offset(tmp_path: Path) -> None:
-    content = (HEADER + "t,a,INT\nz\xfcrich,a,INT\n").encode("latin-1")
+    content = b"\xef\xbb\xbf" + (HEADER + "t,a,INT\nz\xfcrich,a,INT\n\"q\nuoted\",b,INT\n").encode("latin-1")
     path = catalog(tmp_path, content)
-    [failure] = run(path).failures
+    result = run(path)
+    [failure] = result.failures
     assert f"byte {content.index(0xfc)} (0xfc) is not valid UTF-8" in failure.error and str(path) in failure.error
+    assert "line 3" in failure.error
+    assert [entity.name for entity in result.rights[3:]] == ["t", "q\nuoted"]  # the good rows still come out
 
 
 @pytest.mark.parametrize(
