@@ -1258,10 +1258,9 @@ def find_message(file: ProtoFile, name: str | None) -> MessageDef:
     for candidate in messages:
         if candidate.relative_name == wanted:
             return candidate
-    squashed = ".".join(_squash(part) for part in wanted.split("."))
+    squashed = _squash(wanted)
     matches = [candidate for candidate in messages
-               if ".".join(_squash(part) for part in candidate.relative_name.split(".")) == squashed
-               or ".".join(_squash(part) for part in candidate.full_name.split(".")) == squashed]
+               if squashed in (_squash(candidate.relative_name), _squash(candidate.full_name))]
     if len(matches) == 1:
         return matches[0]
     if matches:
