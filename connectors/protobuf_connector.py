@@ -121,7 +121,8 @@ class ProtobufConnector(DatabaseSource):
         name = element.relative_name
         try:
             columns = [_column(body) for body in message_columns(element)]
-            table = Table(name=name, database_schema=self.schema_fqn, columns=columns, table_type="Regular")
+            table = Table(name=name, database_schema=self.schema_fqn, columns=columns, table_type="Regular",
+                          description=f"Protocol Buffers message `{element.full_name}` of {element.file.name}")
         except (ProtoParseError, ValueError) as error:
             yield failure(name, f"{self.path}: message {element.full_name}: {error}")
             return

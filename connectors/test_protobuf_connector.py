@@ -49,6 +49,7 @@ def test_one_message_becomes_one_table(shop: Path) -> None:
     body = table.to_dict()
     assert body["name"] == "Order"
     assert body["databaseSchema"] == "protos.sales.default"
+    assert body["description"] == "Protocol Buffers message `shop.v1.Order` of shop.proto"
     assert [(c["name"], c["dataType"], c.get("arrayDataType")) for c in body["columns"]] == [
         ("id", "STRING", None), ("lines", "ARRAY", "RECORD"), ("labels", "MAP", None), ("placed_at", "RECORD", None)]
     assert [c["name"] for c in body["columns"][1]["children"]] == ["sku", "quantity"]
