@@ -123,7 +123,10 @@ class ProtobufConnector(DatabaseSource):
             columns = [_column(body) for body in message_columns(element)]
             table = Table(name=name, database_schema=self.schema_fqn, columns=columns, table_type="Regular",
                           description=f"Protocol Buffers message `{element.full_name}` of {element.file.name}")
-        except (ProtoParseError, ValueError) as error:
+        except ProtoParseError as error:  # a tree too large or too deep
+            yield failure(name, str(error))
+            return
+        except ValueError as error:  # a name OpenMetadata refuses
             yield failure(name, f"{self.path}: message {element.full_name}: {error}")
             return
         yield Either(right=table)

@@ -149,6 +149,30 @@ def test_folder_empty_and_unreadable_files_are_failures(tmp_path: Path, monkeypa
         f"{locked}: cannot be read: Permission denied"]
 
 
+def test_a_message_too_large_to_expand_is_one_failure_and_the_others_come_out(tmp_path: Path) -> None:
+    depth = 18
+    chain = " ".join(f"message M{i} {{ M{i + 1} a = 1; M{i + 1} b = 2; }}" for i in range(depth))
+    path = tmp_path / "huge.proto"
+    path.write_text(f'syntax = "proto3"; {chain} message M{depth} {{ int32 x = 1; }}')
+    sizes = [1]  # columns of M18, M17, ...: two copies of the next message's tree plus the two fields
+    while len(sizes) <= depth:
+        sizes.append(2 + 2 * sizes[-1])
+    too_large = [f"M{i}" for i in range(depth + 1) if sizes[depth - i] > 100_000]
+    assert too_large == ["M0", "M1", "M2"]
+    result = run(source_directory=str(path), all_messages=True)
+    assert [failure.name for failure in result.failures] == too_large
+    assert result.failures[0].error == f"{path}: message M0 expands to more than 100000 columns, too many to ingest"
+    assert [table.name for table in result.rights[3:]] == [f"M{i}" for i in range(3, depth + 1)]
+
+
+def test_a_column_name_openmetadata_refuses_is_a_failure(tmp_path: Path) -> None:
+    path = tmp_path / "long.proto"
+    path.write_text(f'syntax = "proto3"; message M {{ int32 {"x" * 200} = 1; }}')
+    result = run(source_directory=str(path))
+    assert len(result.failures) == 1
+    assert result.failures[0].error.startswith(f"{path}: message M: ")
+
+
 def test_missing_path_raises_in_prepare(tmp_path: Path) -> None:
     source = ProtobufConnector.create({"source_directory": str(tmp_path / "nope.proto"), "business_unit": "x"})
     with pytest.raises(InvalidSourceException, match=r"nope\.proto"):
