@@ -830,10 +830,7 @@ def _table(headers: list[str], rows: list[list[str]], ruled: bool = False) -> st
 
 
 def _strip_ansi(text: str) -> str:
-    return _ANSI.sub("", text)
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
 
 
 # --- Topology ---------------------------------------------------------------
@@ -917,17 +914,17 @@ class TopologyContext:
         return fqn_join(*parts, name)
 
 
-@attrs.frozen
 class _Plan:
     """A node with its methods looked up once, so the walk does no name lookups per element."""
 
-    name: str
-    producer: Callable[[], Iterable[Any]]
-    producer_name: str
-    stages: list[tuple[NodeStage, Callable[[Any], Iterable[Any]]]]
-    children: list[str]
-    post_process: list[tuple[str, Callable[[], Iterable[Any]]]]
-    cleared: list[str]
+    def __init__(self, name: str, node: TopologyNode, method: Callable[[str, str], Callable[..., Any]]) -> None:
+        self.name = name
+        self.producer: Callable[[], Iterable[Any]] = method("producer", node.producer)
+        self.producer_name = node.producer
+        self.stages = [(stage, method("processor", stage.processor)) for stage in node.stages]
+        self.children = list(node.children)
+        self.post_process = [(post, method("post_process", post)) for post in node.post_process]
+        self.cleared = [stage.context for stage in node.stages if stage.clear_context and stage.context]
 
 
 class TopologyRunnerMixin:
@@ -964,15 +961,7 @@ class TopologyRunnerMixin:
         for child in node.children:
             if child not in nodes:
                 raise InvalidSourceException(f"topology node {name!r} has child {child!r}, which is no node")
-        return _Plan(
-            name=name,
-            producer=method("producer", node.producer),
-            producer_name=node.producer,
-            stages=[(stage, method("processor", stage.processor)) for stage in node.stages],
-            children=list(node.children),
-            post_process=[(post, method("post_process", post)) for post in node.post_process],
-            cleared=[stage.context for stage in node.stages if stage.clear_context and stage.context],
-        )
+        return _Plan(name, node, method)
 
     def _iter(self) -> Iterator[Either[Any]]:
         if "_plans" not in vars(self):
