@@ -1325,10 +1325,12 @@ class _TreeBuilder:
         return {"name": name, "dataType": "UNKNOWN"}
 
 
-def message_columns(message: MessageDef, max_columns: int = MAX_COLUMNS) -> list[Column]:
-    """The message's column tree as dicts with `name`, `dataType`, `arrayDataType`, `children`."""
+def message_columns(message: MessageDef, max_columns: int | None = None) -> list[Column]:
+    """The message's column tree as dicts with `name`, `dataType`, `arrayDataType`, `children`.
+
+    More than `max_columns` columns (default MAX_COLUMNS) is a ProtoParseError, not a hang."""
     try:
-        return _TreeBuilder(message, max_columns).columns(message)
+        return _TreeBuilder(message, MAX_COLUMNS if max_columns is None else max_columns).columns(message)
     except RecursionError:
         line, column = message.file.source.location(message.token)
         raise ProtoParseError(f"the column tree of {message.full_name} is nested too deeply for Python's "

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from connectors import protobuf_parser
 from connectors.protobuf_connector import ProtobufConnector
 from minigest import InvalidSourceException, Workflow, collect
 
@@ -149,20 +150,22 @@ def test_folder_empty_and_unreadable_files_are_failures(tmp_path: Path, monkeypa
         f"{locked}: cannot be read: Permission denied"]
 
 
-def test_a_message_too_large_to_expand_is_one_failure_and_the_others_come_out(tmp_path: Path) -> None:
-    depth = 18
+def test_a_message_too_large_to_expand_is_one_failure_and_the_others_come_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(protobuf_parser, "MAX_COLUMNS", 1000)
+    depth = 10
     chain = " ".join(f"message M{i} {{ M{i + 1} a = 1; M{i + 1} b = 2; }}" for i in range(depth))
     path = tmp_path / "huge.proto"
     path.write_text(f'syntax = "proto3"; {chain} message M{depth} {{ int32 x = 1; }}')
-    sizes = [1]  # columns of M18, M17, ...: two copies of the next message's tree plus the two fields
+    sizes = [1]  # columns of M10, M9, ...: two copies of the next message's tree plus the two fields
     while len(sizes) <= depth:
         sizes.append(2 + 2 * sizes[-1])
-    too_large = [f"M{i}" for i in range(depth + 1) if sizes[depth - i] > 100_000]
-    assert too_large == ["M0", "M1", "M2"]
+    too_large = [f"M{i}" for i in range(depth + 1) if sizes[depth - i] > 1000]
+    assert too_large == ["M0", "M1"]
     result = run(source_directory=str(path), all_messages=True)
     assert [failure.name for failure in result.failures] == too_large
-    assert result.failures[0].error == f"{path}: message M0 expands to more than 100000 columns, too many to ingest"
-    assert [table.name for table in result.rights[3:]] == [f"M{i}" for i in range(3, depth + 1)]
+    assert result.failures[0].error == f"{path}: message M0 expands to more than 1000 columns, too many to ingest"
+    assert [table.name for table in result.rights[3:]] == [f"M{i}" for i in range(2, depth + 1)]
 
 
 def test_a_column_name_openmetadata_refuses_is_a_failure(tmp_path: Path) -> None:
