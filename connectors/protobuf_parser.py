@@ -95,7 +95,7 @@ _TOKEN_RE = re.compile(
 _INT_RE = re.compile(r"0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*")
 _FLOAT_RE = re.compile(r"(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _ESCAPE_RE = re.compile(
-    r"\\(?:([0-7]{1,3})|[xX]([0-9A-Fa-f]{1,2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|([abfnrtv\\?'\"])|(.?))"
+    r"\\(?:([0-7]{1,3})|[xX]([0-9A-Fa-f]{1,2})|u([0-9A-Fa-f]{4})|U(00[01][0-9A-Fa-f]{5})|([abfnrtv\\?'\"])|(.?))"
 )
 _SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
                    "\\": "\\", "?": "?", "'": "'", '"': '"'}
@@ -147,10 +147,7 @@ def _decode_string(raw: str, source: _Source, token: int) -> str:
             return chr(int(hex_, 16))
         if short_u is not None or long_u is not None:
             code = int(short_u or long_u, 16)
-            if code > 0x10FFFF:
-                source.fail_at("Expected eight hex digits up to 10ffff for \\U escape sequence",
-                               source.token_offset(token) + 1 + match.start())
-            return chr(code)
+            return chr(code) if code <= 0x10FFFF else "\ufffd"  # protoc's tokenizer lets up to 1fffff pass
         if simple is not None:
             return _SIMPLE_ESCAPES[simple]
         where = source.token_offset(token) + 1 + match.start()
@@ -349,6 +346,17 @@ class ProtoFile:
 
 
 # --------------------------------------------------------------------------- parser
+
+
+class _Reserved:
+    """What a message or enum body reserves, and its extension ranges: (low, high, token) each."""
+
+    __slots__ = ("extensions", "names", "ranges")
+
+    def __init__(self) -> None:
+        self.ranges: list[tuple[int, int, int]] = []
+        self.names: dict[str, int] = {}
+        self.extensions: list[tuple[int, int, int]] = []
 
 
 class _LatePackage(Exception):
@@ -680,23 +688,28 @@ class _Parser:
                            "(the value starts here).", opened)
             i += 1
 
-    def compact_options(self, field_type: str | None = None, name_at: int = 0) -> None:
+    def compact_options(self, field_type: str | None = None, name_at: int = 0, label: str = "") -> None:
         """`[name = value, ...]` after a field, enum value or range, if present.
 
         For a field (`field_type` given) `default` and `json_name` are no options but
         parts of the field, and their values are checked."""
         if not self.accept("["):
             return
+        seen = set()
         while True:
             word = self.texts[self.i]
-            if field_type is not None and word == "default":
+            if field_type is not None and word in ("default", "json_name"):
+                if word in seen:
+                    self.error(f"Already set option \"{word}\".")
+                seen.add(word)
                 self.i += 1
                 self.expect("=")
-                self.default_value(field_type, name_at)
-            elif field_type is not None and word == "json_name":
-                self.i += 1
-                self.expect("=")
-                self.string("Expected string for JSON name.")
+                if word == "json_name":
+                    self.string("Expected string for JSON name.")
+                elif label == "repeated":
+                    self.error("Repeated fields can't have default values.")
+                else:
+                    self.default_value(field_type, name_at)
             else:
                 self.option_name()
                 self.expect("=")
@@ -731,12 +744,13 @@ class _Parser:
         texts, kinds = self.texts, self.kinds
         scope = message.full_name
         numbers: dict[int, str] = {}
+        reserved = _Reserved()
         # These words always start their statement here; a type with such a name needs a label or a dot.
         statements: dict[str, Callable[[], object]] = {
             "message": lambda: self.message(scope, message.messages),
             "enum": lambda: self.enum(scope),
-            "extensions": lambda: self.extension_ranges(message),
-            "reserved": lambda: self.reserved(negative=False),
+            "extensions": lambda: self.extension_ranges(message, reserved),
+            "reserved": lambda: self.reserved(reserved, enum=False),
             "extend": lambda: self.extend(scope, message.messages),
             "option": self.option_statement,
             "oneof": lambda: self.oneof(message, numbers),
@@ -745,6 +759,7 @@ class _Parser:
             word = texts[self.i]
             if word == "}":
                 self.i += 1
+                self.check_message(message, reserved)
                 return
             if word == ";":
                 self.i += 1
@@ -793,6 +808,8 @@ class _Parser:
             if key_type not in _MAP_KEY_TYPES:
                 self.error("Key in map fields cannot be float/double, bytes or message types.", key_at)
             self.expect(",")
+            if texts[self.i] == "group":
+                self.error("Expected type name.")
             type_name = self.type_name()
             self.expect(">")
         else:
@@ -812,7 +829,7 @@ class _Parser:
         self.check_number(number, number_at, extension=extendee)
         if extendee and label == "required":
             self.error(f"The extension {name} cannot be required.", name_at)
-        self.compact_options("group" if is_group else "map" if key_type else type_name, name_at)
+        self.compact_options("group" if is_group else "map" if key_type else type_name, name_at, label)
         if is_group:
             if not name[0].isupper():
                 self.error("Group names must start with a capital letter.", name_at)
@@ -836,6 +853,9 @@ class _Parser:
         else:
             self.end()
         self.define(full_name, _VALUE, name_at)
+        if key_type is not None:
+            # protoc makes a nested message for each map field; its name must be free too.
+            self.define(self.qualify(scope, _map_entry_name(field_name)), _VALUE, name_at)
         if numbers is not None:
             if number in numbers:
                 self.error(f"Field number {number} has already been used in \"{scope}\" by field "
@@ -881,27 +901,34 @@ class _Parser:
         holder = MessageDef("", scope, self.file, 0)  # collects the extensions; groups go to `siblings`
         holder.messages = siblings
         self.file.extendees.append((extendee, scope, at, holder.fields))
-        while not self.accept("}"):
+        # protoc wants at least one field and no empty statement here.
+        while True:
             if self.kinds[self.i] is _EOF:
                 self.error("Reached end of input in extend definition (missing '}').")
-            if self.accept(";"):
-                continue
             self.field(holder, scope, None, in_oneof=False, extendee=True)
+            if self.accept("}"):
+                return
 
-    def extension_ranges(self, message: MessageDef) -> None:
+    def extension_ranges(self, message: MessageDef, reserved: _Reserved) -> None:
         if self.file.syntax == "proto3":
             self.error("Extension ranges are not allowed in proto3.")
-        message.extension_ranges.extend(self.ranges(negative=False))
+        # `max` is 2**31 - 1: a MessageSet's extensions may go that far; which message is one is not known here.
+        ranges = self.ranges("Extension", negative=False, maximum=2**31 - 1)
+        reserved.extensions.extend(ranges)
+        message.extension_ranges.extend((low, high) for low, high, _ in ranges)
 
-    def ranges(self, *, negative: bool) -> list[tuple[int, int]]:
-        """`extensions` / `reserved` numbers: `1, 5 to 9, 100 to max`, then options."""
+    def ranges(self, what: str, *, negative: bool, maximum: int) -> list[tuple[int, int, int]]:
+        """`extensions` / `reserved` numbers: `1, 5 to 9, 100 to max`, then options; (low, high, token) each."""
         self.i += 1
         found = []
         while True:
+            at = self.i
             low = high = self.range_bound(negative)
             if self.accept("to"):
-                high = 2**31 - 1 if self.accept("max") else self.range_bound(negative)
-            found.append((low, high))
+                high = maximum if self.accept("max") else self.range_bound(negative)
+            if high < low:
+                self.error(f"{what} range end number must be greater than start number.", at)
+            found.append((low, high, at))
             if not self.accept(","):
                 break
         self.compact_options()
@@ -912,7 +939,8 @@ class _Parser:
         sign = -1 if negative and self.accept("-") else 1
         return sign * self.integer("Expected field number range.")
 
-    def reserved(self, *, negative: bool) -> None:
+    def reserved(self, reserved: _Reserved, *, enum: bool) -> None:
+        """`reserved` numbers or names (strings before editions, identifiers in editions)."""
         kind = self.kinds[self.i + 1]
         if kind is _STR or kind is _ID:
             editions = self.file.syntax == "editions"
@@ -923,15 +951,40 @@ class _Parser:
                            self.i + 1)
             self.i += 1
             while True:
-                if editions:
-                    self.ident()
-                else:
-                    self.string()
+                at = self.i
+                reserved.names[self.ident() if editions else self.string()] = at
                 if not self.accept(","):
                     break
             self.end()
             return
-        self.ranges(negative=negative)
+        ranges = self.ranges("Reserved", negative=enum, maximum=2**31 - 1 if enum else _MAX_FIELD_NUMBER)
+        for low, _, at in ranges:
+            if low < 1 and not enum:
+                self.error("Reserved field numbers must be positive integers.", at)
+        for low, high, at in ranges:
+            for other_low, other_high, _ in reserved.ranges:
+                if low <= other_high and other_low <= high:
+                    self.error(f"Reserved range {low} to {high} overlaps with already-defined range "
+                               f"{other_low} to {other_high}.", at)
+            reserved.ranges.append((low, high, at))
+
+    def check_message(self, message: MessageDef, reserved: _Reserved) -> None:
+        """protoc's checks of a message's numbers and names against what it reserves."""
+        for field in message.fields:
+            if field.name in reserved.names:
+                self.error(f"Field name \"{field.name}\" is reserved.", field.token)
+            for low, high, _ in reserved.ranges:
+                if low <= field.number <= high:
+                    self.error(f"Field \"{field.name}\" uses reserved number {field.number}.", field.token + 2)
+        for low, high, at in reserved.extensions:
+            for field in message.fields:
+                if low <= field.number <= high:
+                    self.error(f"Extension range {low} to {high} includes field \"{field.name}\" "
+                               f"({field.number}).", at)
+            for other_low, other_high, _ in reserved.ranges:
+                if low <= other_high and other_low <= high:
+                    self.error(f"Extension range {low} to {high} overlaps with reserved range "
+                               f"{other_low} to {other_high}.", at)
 
     # -- enums and services
 
@@ -945,6 +998,11 @@ class _Parser:
         self.expect("{")
         first_number_at: int | None = None
         closed: bool | None = None   # features.enum_type set on the enum itself
+        allow_alias = False
+        values: dict[int, str] = {}   # number -> first value name
+        declared: list[tuple[str, int, int]] = []   # (name, number, token)
+        aliased = False
+        reserved = _Reserved()
         while not self.accept("}"):
             word = self.texts[self.i]
             kind = self.kinds[self.i]
@@ -958,8 +1016,10 @@ class _Parser:
                 option, value = self.option_statement()
                 if option == "features.enum_type":
                     closed = value == "CLOSED"
+                if option == "allow_alias":
+                    allow_alias = value == "true"
             elif kind is _ID and word == "reserved":
-                self.reserved(negative=True)
+                self.reserved(reserved, enum=True)
             else:
                 value_at = self.i
                 value_name = self.ident()
@@ -977,6 +1037,22 @@ class _Parser:
                 self.end()
                 # Enum values live in the scope that holds the enum, as in C++.
                 self.define(self.qualify(scope, value_name), _VALUE, value_at)
+                declared.append((value_name, number, value_at))
+                if number in values:
+                    aliased = True
+                    alias_at, alias_name, alias_of = value_at, value_name, values[number]
+                values.setdefault(number, value_name)
+        for value_name, number, value_at in declared:
+            if value_name in reserved.names:
+                self.error(f"Enum value \"{value_name}\" is reserved.", value_at)
+            if any(low <= number <= high for low, high, _ in reserved.ranges):
+                self.error(f"Enum value \"{value_name}\" uses reserved number {number}.", value_at + 2)
+        if aliased and not allow_alias:
+            self.error(f"\"{alias_name}\" uses the same enum value as \"{alias_of}\". If this is intended, "
+                       "set 'option allow_alias = true;' to the enum definition.", alias_at)
+        if allow_alias and not aliased and values:
+            self.error(f"\"{full_name}\" declares support for enum aliases but no enum values share field "
+                       "numbers. Please remove the unnecessary 'option allow_alias = true;' declaration.", name_at)
         if first_number_at is None:
             self.error("Enums must contain at least one value.", name_at)
         if first_number_at >= 0 and self.file.syntax != "proto2" and not closed:
@@ -1026,6 +1102,11 @@ class _Parser:
                         self.error("Expected \"option\" or \"}\".")
             else:
                 self.end()
+
+
+def _map_entry_name(field_name: str) -> str:
+    """The name of the message protoc makes for a map field: `my_map` -> `MyMapEntry`."""
+    return "".join(part[:1].upper() + part[1:] for part in field_name.split("_")) + "Entry"
 
 
 def _int_value(text: str) -> int:

@@ -84,7 +84,7 @@ def test_every_escape_form_is_accepted() -> None:
     assert parse_text(text).messages[0].fields[0].name == "s"
 
 
-@pytest.mark.parametrize("literal", [r'"\q"', r'"\x"', r'"\u12"', r'"\U0011FFFF"', r'"\U12"'])
+@pytest.mark.parametrize("literal", [r'"\q"', r'"\x"', r'"\u12"', r'"\UFFFFFFFF"', r'"\U00200000"', r'"\U12"'])
 def test_bad_escapes_are_located_errors(literal: str) -> None:
     error = error_of(f'syntax = "proto2"; message M {{ optional string s = 1 [default = {literal}]; }}')
     assert error.line == 1 and error.column >= 62
@@ -187,7 +187,7 @@ def test_options_of_every_shape() -> None:
       extensions 10 to 20 [declaration = { number: 10 full_name: ".o.e" type: "int32" }, verification = DECLARATION];
       reserved 2, 3 to 5, 100 to max;
       reserved "x", "y";
-      enum E { option allow_alias = true; reserved -10 to -1, 7; reserved "Q"; A = 0 [(v) = 1]; B = 0; C = -5; }
+      enum E { option allow_alias = true; reserved -10 to -1, 7; reserved "Q"; A = 0 [(v) = 1]; B = 0; C = -15; }
     }
     service S { option (s) = { a: 1 }; rpc R(M) returns (M) { option (r) = { b: 2 }; ; } ; }"""
     assert shape(columns_of(text)) == ["a:INT"]
