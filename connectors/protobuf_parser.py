@@ -815,10 +815,13 @@ class _Parser:
         else:
             if not label and not in_oneof and file.syntax == "proto2":
                 self.error("Expected \"required\", \"optional\", or \"repeated\".")
-            if texts[type_at] == "group" and kinds[type_at] is _ID:
+            if texts[type_at] == "group":
                 is_group = True
                 self.i += 1
                 type_name = ""
+            elif texts[type_at] == "map":
+                self.i += 1  # a type named map, as protoc reads it: never followed by a dotted part
+                type_name = "map"
             else:
                 type_name = self.type_name()
         name_at = self.i
