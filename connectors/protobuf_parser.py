@@ -955,7 +955,10 @@ class _Parser:
             self.i += 1
             while True:
                 at = self.i
-                reserved.names[self.ident() if editions else self.string()] = at
+                name = self.ident() if editions else self.string()
+                if name in reserved.names:
+                    self.error(f"{'Enum value' if enum else 'Field name'} \"{name}\" is reserved multiple times.", at)
+                reserved.names[name] = at
                 if not self.accept(","):
                     break
             self.end()
