@@ -9,12 +9,16 @@ and turns a message into the column tree of the minigest contract::
     columns = message_columns(message)      # [{"name": ..., "dataType": ...}, ...]
     proto.warnings                          # unresolved types, missing imports
 
-Bad text raises `ProtoParseError`, whose text is `file:line:column: message`.
-Well-known types (`google/protobuf/*.proto`) are built in, so a schema that
-imports them needs no copy of those files.
+Bad text raises `ProtoParseError`, whose text is `file:line:column: message`:
+what protoc's parser refuses, and most of what its validator refuses
+(duplicate names and numbers, field number ranges, reserved numbers and names,
+extension ranges, open enums starting at zero, aliases). An unresolvable type
+is not an error: its column is UNKNOWN and `ProtoFile.warnings` says why, as
+for a missing import. Well-known types (`google/protobuf/*.proto`) are built
+in, so a schema that imports them needs no copy of those files.
 
 The lexer is one compiled regular expression; the parser is recursive descent
-over a flat token list; options are checked for shape but never interpreted,
+over a flat token list; options are checked for shape but not interpreted,
 since they never change columns.
 """
 
