@@ -971,30 +971,35 @@ class _Parser:
         for low, _, at in ranges:
             if low < 1 and not enum:
                 self.error("Reserved field numbers must be positive integers.", at)
-        for low, high, at in ranges:
-            for other_low, other_high, _ in reserved.ranges:
-                if low <= other_high and other_low <= high:
-                    self.error(f"Reserved range {low} to {high} overlaps with already-defined range "
-                               f"{other_low} to {other_high}.", at)
-            reserved.ranges.append((low, high, at))
+        reserved.ranges.extend(ranges)
+
+    def check_ranges(self, reserved: _Reserved) -> None:
+        """No two reserved or extension ranges may overlap; sorted first, so this stays linear."""
+        tagged = [(low, high, at, "Reserved") for low, high, at in reserved.ranges]
+        tagged += [(low, high, at, "Extension") for low, high, at in reserved.extensions]
+        widest: tuple[int, int, int, str] | None = None
+        for current in sorted(tagged):
+            if widest is not None and current[0] <= widest[1]:
+                earlier, later = sorted((widest, current), key=lambda item: item[2])
+                what = "already-defined" if earlier[3] == later[3] else earlier[3].lower()
+                self.error(f"{later[3]} range {later[0]} to {later[1]} overlaps with {what} range "
+                           f"{earlier[0]} to {earlier[1]}.", later[2])
+            if widest is None or current[1] > widest[1]:
+                widest = current
 
     def check_message(self, message: MessageDef, reserved: _Reserved) -> None:
         """protoc's checks of a message's numbers and names against what it reserves."""
+        self.check_ranges(reserved)
+        reserved_ranges, extension_ranges = sorted(reserved.ranges), sorted(reserved.extensions)
         for field in message.fields:
             if field.name in reserved.names:
                 self.error(f"Field name \"{field.name}\" is reserved.", field.token)
-            for low, high, _ in reserved.ranges:
-                if low <= field.number <= high:
-                    self.error(f"Field \"{field.name}\" uses reserved number {field.number}.", field.token + 2)
-        for low, high, at in reserved.extensions:
-            for field in message.fields:
-                if low <= field.number <= high:
-                    self.error(f"Extension range {low} to {high} includes field \"{field.name}\" "
-                               f"({field.number}).", at)
-            for other_low, other_high, _ in reserved.ranges:
-                if low <= other_high and other_low <= high:
-                    self.error(f"Extension range {low} to {high} overlaps with reserved range "
-                               f"{other_low} to {other_high}.", at)
+            if _in_ranges(reserved_ranges, field.number):
+                self.error(f"Field \"{field.name}\" uses reserved number {field.number}.", field.token + 2)
+            extension = _in_ranges(extension_ranges, field.number)
+            if extension:
+                self.error(f"Extension range {extension[0]} to {extension[1]} includes field \"{field.name}\" "
+                           f"({field.number}).", extension[2])
 
     # -- enums and services
 
@@ -1052,10 +1057,12 @@ class _Parser:
                     aliased = True
                     alias_at, alias_name, alias_of = value_at, value_name, values[number]
                 values.setdefault(number, value_name)
+        self.check_ranges(reserved)
+        reserved_ranges = sorted(reserved.ranges)
         for value_name, number, value_at in declared:
             if value_name in reserved.names:
                 self.error(f"Enum value \"{value_name}\" is reserved.", value_at)
-            if any(low <= number <= high for low, high, _ in reserved.ranges):
+            if _in_ranges(reserved_ranges, number):
                 self.error(f"Enum value \"{value_name}\" uses reserved number {number}.", value_at + 2)
         if aliased and not allow_alias:
             self.error(f"\"{alias_name}\" uses the same enum value as \"{alias_of}\". If this is intended, "
@@ -1112,6 +1119,12 @@ class _Parser:
                         self.error("Expected \"option\" or \"}\".")
             else:
                 self.end()
+
+
+def _in_ranges(ordered: list[tuple[int, int, int]], number: int) -> tuple[int, int, int] | None:
+    """The range (low, high, token) holding `number`, from sorted ranges that do not overlap."""
+    index = bisect.bisect_right(ordered, (number, 2**63, 2**63)) - 1
+    return ordered[index] if index >= 0 and ordered[index][1] >= number else None
 
 
 def _map_entry_name(field_name: str) -> str:
@@ -1851,9 +1864,8 @@ message JavaFeatures {
   optional bool use_old_outer_classname_default = 4;
   optional JavaFeatures.NestInFileClassFeature.NestInFileClass nest_in_file_class = 5;
   message NestInFileClassFeature {
-    enum NestInFileClass { NEST_IN_FILE_CLASS_UNKNOWN = 0; NO = 1; YES = 2; LEGACY = 3;
+    enum NestInFileClass { NEST_IN_FILE_CLASS_UNKNOWN = 0; NO = 1; YES = 2; LEGACY = 3; }
   }
-}
   enum Utf8Validation { UTF8_VALIDATION_UNKNOWN = 0; DEFAULT = 1; VERIFY = 2; }
 }
 extend google.protobuf.FeatureSet { optional JavaFeatures java = 1001; }""",
