@@ -123,11 +123,13 @@ _REPR.maxstring = _REPR.maxother = 60
 
 
 def error_from_exception(name: str, exc: BaseException, context: str = "") -> StackTraceError:
-    """A StackTraceError for an exception being handled, with its stack trace."""
+    """A StackTraceError for an exception: its message, and the frames that led to it."""
     import traceback  # imported when first needed: keeps `import minigest` cheap
 
     prefix = f"{context}: " if context else ""
-    return StackTraceError(name=name, error=f"{prefix}{type(exc).__name__}: {exc}", stack_trace=traceback.format_exc())
+    message = _clip(f"{type(exc).__name__}: {exc}", MAX_ERROR_CHARS)
+    frames = "".join(traceback.format_tb(exc.__traceback__))  # the message is not repeated: it may be huge
+    return StackTraceError(name=name, error=prefix + message, stack_trace=f"Traceback:\n{frames}{type(exc).__name__}")
 
 
 def _clip(text: str, limit: int, keep_end: bool = False) -> str:
@@ -252,17 +254,17 @@ class Source(Step):
         status = self.status
         try:
             for item in self._iter():
-                if type(item) is Either or isinstance(item, Either):
+                if isinstance(item, Either):
                     if item.left is None:
                         status.records += 1
                         yield item.right
                     else:
                         status.failed(item.left)
                 else:
-                    status.failed(
-                        StackTraceError("Not an Either", f"{self.name} yielded {short(item)}, not an Either")
-                    )
-        except WorkflowFatalError:
+                    problem = f"{self.name} yielded {short(item)}, not an Either"
+                    status.failed(StackTraceError("Not an Either", problem), item)
+        except WorkflowFatalError as exc:
+            status.failed(error_from_exception(self.name, exc, "stopped the run"))
             raise
         except Exception as exc:
             status.failed(error_from_exception(self.name, exc, "the source stopped early"))
@@ -434,23 +436,33 @@ class Workflow:
                 raise ValueError(f"step {position + 1} must be a Processor, Sink or Stage, got {short(step)}")
         if bulk_sink is not None and not isinstance(bulk_sink, BulkSink):
             raise ValueError(f"bulk_sink must be a BulkSink, got {short(bulk_sink)}")
+        if isinstance(success_threshold, bool) or not isinstance(success_threshold, (int, float)):
+            raise ValueError(f"success_threshold must be a number from 0 to 100, got {success_threshold!r}")
         if not 0 <= success_threshold <= 100:
-            raise ValueError(f"success_threshold must be within 0 and 100, got {success_threshold}")
+            raise ValueError(f"success_threshold must be a number from 0 to 100, got {success_threshold}")
+        if isinstance(max_failures_kept, bool) or not isinstance(max_failures_kept, int) or max_failures_kept < 0:
+            raise ValueError(f"max_failures_kept must be a whole number, 0 or more, got {max_failures_kept!r}")
         self.source = source
         self.steps = steps
         self.bulk_sink = bulk_sink
         self.success_threshold = float(success_threshold)
         self.elapsed = 0.0
         self.interrupted = False
+        self.stopped: str | None = None  # why the last run ended early, if it did
+        self.skipped: list[Step] = []  # steps a dry run left out
         self._collected: list[Any] | None = None
         for step in self.all_steps():
-            if not hasattr(step, "status"):  # a subclass that forgot super().__init__()
+            if not hasattr(step, "status"):  # its __init__ skipped super().__init__(): give it a name and status
                 Step.__init__(step)
             step.status.max_failures_kept = max_failures_kept
 
     def all_steps(self) -> list[Step]:
         """The source, the steps and the bulk sink, in run order."""
         return [self.source, *self.steps, *([self.bulk_sink] if self.bulk_sink else [])]
+
+    def active_steps(self) -> list[Step]:
+        """The steps the last run used: all of them, less what a dry run left out."""
+        return [step for step in self.all_steps() if step not in self.skipped]
 
     # Running
 
@@ -465,14 +477,16 @@ class Workflow:
     ) -> None:
         """Run everything once and close every step exactly once, also when something raised.
 
-        ``limit`` stops after that many source records; ``dry_run`` neither runs nor closes the sink,
-        stage and bulk sink; ``trace`` follows each record; ``failures`` receives every failed input as JSON lines;
-        ``progress`` (a terminal) shows a status line during long runs.
+        ``limit`` stops after that many source records; ``dry_run`` leaves out the sink, stage and bulk
+        sink (they are neither run nor closed, so they write nothing); ``trace`` follows each record;
+        ``failures`` receives every failed input as JSON lines; ``progress`` (a terminal) shows a status
+        line during long runs.
         """
         start = time.perf_counter()
-        skipped = [step for step in self.all_steps() if dry_run and isinstance(step, (Sink, Stage, BulkSink))]
-        closed = {id(step) for step in skipped}  # a dry run neither runs nor closes them: they write nothing
-        steps = [step for step in self.steps if step not in skipped]
+        self.skipped = [step for step in self.all_steps() if dry_run and isinstance(step, (Sink, Stage, BulkSink))]
+        self.interrupted, self.stopped = False, None
+        closed = {id(step) for step in self.skipped}
+        steps = [step for step in self.steps if step not in self.skipped]
         if failures is not None:
             self._send_failures_to(failures)
         source_records: Generator[Any, None, None] = self.source.run()
@@ -486,12 +500,15 @@ class Workflow:
                 if trace is not None:
                     records = self._traced_source(records, trace)
                 self._pump(records, steps, trace)
-            source_records.close()  # a source cut short by --limit cleans up now
+            source_records.close()  # a source cut short by --limit cleans up before it is closed
             self._close_all([self.source, *self.steps], closed)  # the stage's output is complete...
             if self.bulk_sink is not None and not dry_run:
                 self._run_bulk_sink(self.bulk_sink)  # ...before the bulk sink loads it
         except KeyboardInterrupt:
-            self.interrupted = True
+            self.interrupted, self.stopped = True, "interrupted (Ctrl-C)"
+            raise
+        except (WorkflowFatalError, ConfigError) as exc:
+            self.stopped = f"{type(exc).__name__}: {exc}"
             raise
         finally:
             source_records.close()
@@ -507,7 +524,8 @@ class Workflow:
     def _prepare(self) -> bool:
         try:
             self.source.prepare()
-        except (ConfigError, WorkflowFatalError):
+        except (ConfigError, WorkflowFatalError) as exc:
+            self.source.status.failed(StackTraceError(self.source.name, f"prepare() failed: {exc}"))
             raise
         except Exception as exc:
             self.source.status.failed(error_from_exception(self.source.name, exc, "prepare() failed"))
@@ -533,7 +551,8 @@ class Workflow:
 
             stage_feed = keep_and_feed
         timed_stage_feed = _timed(stage_feed, stage.status) if stage_feed and stage else stage_feed
-        status = self.source.status
+        status = self.source.status  # in the loop: the status of the step being run, for the except clauses
+        result: Any = None
         count = 0
         for record in records:
             count += 1
@@ -553,10 +572,12 @@ class Workflow:
                 else:
                     if stage_feed is not None:
                         (timed_stage_feed if sampled else stage_feed)(record)  # type: ignore[misc]
-            except WorkflowFatalError:
+            except WorkflowFatalError as exc:
+                status.failed(error_from_exception(_entity_name(record), exc, "stopped the run"), record)
                 raise
             except Exception as exc:
-                status.failed(error_from_exception(_entity_name(record), exc), record)
+                status.failed(_step_error(record, exc, result), record)
+                result = None
         timed_records = min(count, TIME_ALL_FIRST) + max(0, count // SAMPLE_EVERY - TIME_ALL_FIRST // SAMPLE_EVERY)
         for step in steps:  # every step saw the same share of sampled records: scale up by it
             step.status.seconds *= count / timed_records if timed_records else 1.0
@@ -568,6 +589,8 @@ class Workflow:
         def feed(record: Any) -> None:
             try:
                 for result in stage._run(record):
+                    if not isinstance(result, Either):
+                        raise TypeError(f"{stage.name}._run yielded {short(result)}, not an Either")
                     if result.left is None:
                         status.records += 1
                     else:
@@ -575,9 +598,12 @@ class Workflow:
                     if trace is not None:
                         outcome = f"failed, {result.left.error}" if result.left else f"staged {short(result.right)}"
                         trace.write(f"    {stage.name}: {outcome}\n")
-            except WorkflowFatalError:
+            except WorkflowFatalError as exc:
+                status.failed(error_from_exception(_entity_name(record), exc, "stopped the run"), record)
                 raise
             except Exception as exc:
+                if trace is not None:
+                    trace.write(f"    {stage.name}: failed, {type(exc).__name__}: {exc}\n")
                 status.failed(error_from_exception(_entity_name(record), exc), record)
 
         return feed
@@ -586,7 +612,8 @@ class Workflow:
         started = time.perf_counter()
         try:
             bulk_sink.run()
-        except WorkflowFatalError:
+        except WorkflowFatalError as exc:
+            bulk_sink.status.failed(error_from_exception(bulk_sink.name, exc, "stopped the run"))
             raise
         except Exception as exc:
             bulk_sink.status.failed(error_from_exception(bulk_sink.name, exc, "run() failed"))
@@ -596,19 +623,19 @@ class Workflow:
     @staticmethod
     def _close_all(steps: list[Step], closed: set[int]) -> None:
         """Close each step not closed yet; a failing close() is that step's failure, not the end."""
-        fatal: WorkflowFatalError | None = None
+        pending: BaseException | None = None  # a fatal error or Ctrl-C: raised once all are closed
         for step in steps:
             if id(step) in closed:
                 continue
             closed.add(id(step))
             try:
                 step.close()
-            except WorkflowFatalError as exc:
-                fatal = fatal or exc
+            except (WorkflowFatalError, KeyboardInterrupt) as exc:
+                pending = pending or exc
             except Exception as exc:
                 step.status.failed(error_from_exception(step.name, exc, "close() failed"))
-        if fatal is not None:
-            raise fatal
+        if pending is not None:
+            raise pending
 
     # Tracing, dead letters and progress: set up only when asked for, so they cost nothing otherwise.
 
@@ -635,6 +662,8 @@ class Workflow:
                 raise
             if result is None:
                 out.write(f"    {name}: filtered\n")
+            elif not isinstance(result, Either):
+                out.write(f"    {name}: failed, returned {short(result)}, not an Either or None\n")
             elif result.left is not None:
                 out.write(f"    {name}: failed, {result.left.error}\n")
             else:
@@ -659,32 +688,31 @@ class Workflow:
 
     def _with_progress(self, records: Iterable[Any], out: IO[str], start: float) -> Iterator[Any]:
         shown = start
-        for count, record in enumerate(records, 1):
+        for record in records:
             yield record
-            if count % 256 == 0:
-                now = time.perf_counter()
-                if now - shown >= 0.5 and now - start >= 2.0:
-                    shown, seconds = now, now - start
-                    line = "  ".join(
-                        f"{step.name} {step.status.records:,} ({step.status.records / seconds:,.0f}/s)"
-                        for step in self.all_steps()
-                    )
-                    out.write(f"\r{line}\x1b[K")
-                    out.flush()
+            now = time.perf_counter()
+            if now - shown >= 0.5 and now - start >= 2.0:
+                shown, seconds = now, now - start
+                line = "  ".join(
+                    f"{step.name} {step.status.records:,} ({step.status.records / seconds:,.0f}/s)"
+                    for step in self.active_steps()
+                )
+                out.write(f"\r{line}\x1b[K")
+                out.flush()
         if shown != start:
             out.write("\n")
 
     # Verdicts
 
     def calculate_success(self) -> float:
-        """The mean success of the source, every step and the bulk sink."""
-        steps = self.all_steps()
+        """The mean success of the source, every step and the bulk sink (those the run used)."""
+        steps = self.active_steps()
         return sum(step.status.calculate_success() for step in steps) / len(steps)
 
     def failing_steps(self) -> list[Step]:
         """Steps that have failures and a success strictly below the threshold."""
         return [
-            step for step in self.all_steps()
+            step for step in self.active_steps()
             if step.status.failure_count and step.status.calculate_success() < self.success_threshold
         ]
 
@@ -709,8 +737,12 @@ class Workflow:
             "below_threshold": [step.name for step in self.failing_steps()],
             "result_status": self.result_status(),
             "interrupted": self.interrupted,
+            "stopped": self.stopped,
             "elapsed_seconds": round(self.elapsed, 6),
-            "steps": [{"name": step.name, "kind": _kind(step), **step.status.as_dict()} for step in self.all_steps()],
+            "steps": [
+                {"name": step.name, "kind": _kind(step), "skipped": step in self.skipped, **step.status.as_dict()}
+                for step in self.all_steps()
+            ],
         }
 
     def print_status(self, file: IO[str] | None = None, max_rows: int = 100) -> None:
@@ -720,6 +752,9 @@ class Workflow:
         rows = []
         for step in self.all_steps():
             s = step.status
+            if step in self.skipped:
+                rows.append([step.name, _kind(step), "-", "-", "-", "-", "skipped", "-"])
+                continue
             ok = s.failure_count == 0 or s.calculate_success() >= self.success_threshold
             success = paint(f"{s.calculate_success():.1f}%", "32" if ok else "31")
             rows.append([step.name, _kind(step), str(s.records), str(s.filtered), str(s.warnings),
@@ -734,14 +769,23 @@ class Workflow:
             out.write(_table(["From", "Entity Name", "Message", "Stack Trace"], table, ruled=True))
             if total > min(len(failures), max_rows):
                 out.write(f"... {total - min(len(failures), max_rows)} more failures not shown ({total} in all)\n")
-        warnings = [(step.name, n, r) for step in self.all_steps() for n, r in step.status.warning_details]
-        if warnings:
-            out.write("\nWarnings\n")
-            rows = [[step, _wrap(name, 30), _wrap(reason, 80)] for step, name, reason in warnings[:max_rows]]
-            out.write(_table(["From", "Entity Name", "Message"], rows))
-        verdict = "interrupted" if self.interrupted else ("below threshold" if self.failing_steps() else "ok")
-        line = f"\nWorkflow success: {self.calculate_success():.2f}% ({verdict}, threshold {self.success_threshold:g}%)"
-        out.write(paint(line, "32" if verdict == "ok" else "31") + f" in {self.elapsed:.3f}s\n")
+        for title, kept in (("Warnings", "warning_details"), ("Filtered, with a reason", "filtered_details")):
+            notes = [(step.name, n, r) for step in self.all_steps() for n, r in getattr(step.status, kept)]
+            if notes:
+                out.write(f"\n{title}\n")
+                rows = [[step, _wrap(name, 30), _wrap(reason, 80)] for step, name, reason in notes[:max_rows]]
+                out.write(_table(["From", "Entity Name", "Message"], rows))
+        failing = self.failing_steps()
+        if self.stopped:
+            verdict = f"stopped: {self.stopped}"
+        elif failing:
+            below = ", ".join(f"{s.name} {s.status.calculate_success():.1f}%" for s in failing)
+            verdict = f"below the {self.success_threshold:g}% threshold: {below}"
+        else:
+            verdict = f"ok: no step below the {self.success_threshold:g}% threshold"
+        steps = len(self.active_steps())
+        line = f"\nWorkflow success: {self.calculate_success():.2f}% (mean of {steps} steps); {verdict}"
+        out.write(paint(line, "31" if self.stopped or failing else "32") + f"; {self.elapsed:.3f}s\n")
 
     # Config
 
@@ -767,6 +811,13 @@ def _timed(run: Callable[[Any], T], status: Status) -> Callable[[Any], T]:
             status.seconds += perf_counter() - start
 
     return timed
+
+
+def _step_error(record: Any, exc: Exception, result: Any) -> StackTraceError:
+    """The failure for an exception in a step; a result that is not an Either is named as the cause."""
+    if isinstance(exc, AttributeError) and result is not None and not isinstance(result, Either):
+        return StackTraceError(_entity_name(record), f"_run returned {short(result)}, not an Either or None")
+    return error_from_exception(_entity_name(record), exc)
 
 
 def _entity_name(record: Any) -> str:

@@ -604,14 +604,21 @@ def test_failures_file_gets_every_failed_input() -> None:
 
 
 def test_progress_line_only_for_long_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    clock = iter(i * 0.01 for i in range(10**7))
-    monkeypatch.setattr(minigest.time, "perf_counter", lambda: next(clock))
+    now = [0.0]
+    monkeypatch.setattr(minigest.time, "perf_counter", lambda: now[0])
+
+    class Tick(Processor):  # each record takes 10 ms of (fake) time
+        def _run(self, record: Any) -> Either[Any]:
+            now[0] += 0.01
+            return Either(right=record)
+
     out = io.StringIO()
-    Workflow(ListSource(range(3000)), [ListSink()]).execute(progress=out)
-    assert re.search(r"ListSource [\d,]+ \([\d,]+/s\)  ListSink [\d,]+ \([\d,]+/s\)", out.getvalue())
-    assert out.getvalue().count("\r") < 3000 / 256 + 1  # refreshed now and then, not per record
+    Workflow(ListSource(range(3000)), [Tick(), ListSink()]).execute(progress=out)
+    text = out.getvalue()
+    assert re.search(r"ListSource [\d,]+ \([\d,]+/s\)  Tick [\d,]+ \([\d,]+/s\)  ListSink", text)
+    assert 50 <= text.count("\r") <= 61  # 30 s of run: at most twice a second, from the second second on
     quiet = io.StringIO()
-    Workflow(ListSource(range(10)), [ListSink()]).execute(progress=quiet)
+    Workflow(ListSource(range(100)), [Tick(), ListSink()]).execute(progress=quiet)  # 1 s: too short to show
     assert quiet.getvalue() == ""
 
 
@@ -1164,3 +1171,94 @@ def test_cli_refuses_output_paths_in_missing_folders(tmp_path: Path, capsys: pyt
             minigest.main(["run", str(path), option, str(tmp_path / "missing" / "x.json")])
         assert exit_info.value.code == 2
         assert capsys.readouterr().err.startswith(f"minigest: error: {option}")
+
+
+# --- a run that stops early says so ------------------------------------------------------------------
+
+
+def test_fatal_error_is_reported_on_its_step_and_in_the_verdict() -> None:
+    workflow = Workflow(ListSource([1, 2, 3, 4]), [FatalAt(3), ListSink()])
+    with pytest.raises(WorkflowFatalError):
+        workflow.execute()
+    fatal_step = workflow.steps[0]
+    assert fatal_step.status.failure_count == 1
+    assert "stopped the run: WorkflowFatalError: the target is gone" in fatal_step.status.failures[0].error
+    assert workflow.result_status() == 1
+    data = workflow.status_dict()
+    assert data["stopped"] == "WorkflowFatalError: the target is gone"
+    out = io.StringIO()
+    workflow.print_status(out)
+    assert "stopped: WorkflowFatalError: the target is gone" in out.getvalue()
+
+
+def test_missing_source_path_is_a_failure_of_the_source_too() -> None:
+    class NeedsFile(ListSource):
+        def prepare(self) -> None:
+            raise InvalidSourceException("NeedsFile: source_directory 'x.csv' does not exist")
+
+    workflow = Workflow(NeedsFile([1]), [ListSink()])
+    with pytest.raises(InvalidSourceException):
+        workflow.execute()
+    assert "x.csv" in workflow.source.status.failures[0].error
+    assert workflow.stopped is not None and workflow.result_status() == 1
+
+
+def test_dry_run_leaves_skipped_steps_out_of_the_verdict() -> None:
+    class Always13(ListSink):
+        def _run(self, record: Any) -> Either[Any]:
+            return Either(left=StackTraceError("x", "sink refuses"))
+
+    workflow = Workflow(ListSource([1, 2]), [AddOne(), Always13()], Loader())
+    workflow.execute(dry_run=True)
+    assert workflow.calculate_success() == 100.0 and workflow.failing_steps() == []
+    out = io.StringIO()
+    workflow.print_status(out)
+    assert re.search(r"\| Always13\s+\| Sink\s+\| -\s+\| -\s+\| -\s+\| -\s+\| skipped", out.getvalue())
+    assert "(mean of 2 steps)" in out.getvalue()
+    assert [step["skipped"] for step in workflow.status_dict()["steps"]] == [False, False, True, True]
+
+
+def test_a_step_returning_junk_is_named_as_the_cause() -> None:
+    class Junk(Processor):
+        def _run(self, record: Any) -> Any:
+            return "oops"
+
+    class JunkStage(Stage):
+        def _run(self, record: Any) -> Any:
+            yield 42
+
+    workflow = run(ListSource([1]), [Junk()])
+    assert workflow.steps[0].status.failures[0].error == "_run returned 'oops', not an Either or None"
+    trace = io.StringIO()
+    Workflow(ListSource([1]), [JunkStage()]).execute(trace=trace)
+    assert "JunkStage: failed, TypeError: JunkStage._run yielded 42, not an Either" in trace.getvalue()
+
+
+def test_not_an_either_keeps_the_item_for_the_failures_file() -> None:
+    out = io.StringIO()
+    Workflow(MixedSource(), [ListSink()]).execute(failures=out)
+    first = json.loads(out.getvalue().splitlines()[0])
+    assert first["name"] == "Not an Either" and first["record"] == "not wrapped"
+
+
+def test_stack_trace_of_a_huge_message_still_shows_where() -> None:
+    class Huge(Processor):
+        def _run(self, record: Any) -> Either[Any]:
+            raise ValueError("x" * 5_000_000)
+
+    workflow = run(ListSource([1]), [Huge()])
+    failure = workflow.steps[0].status.failures[0]
+    assert failure.stack_trace is not None and "test_minigest.py" in failure.stack_trace
+    assert len(failure.error) < 3_000
+
+
+def test_every_step_is_closed_even_if_a_close_is_interrupted() -> None:
+    class InterruptedClose(AddOne):
+        def close(self) -> None:
+            raise KeyboardInterrupt
+
+    sink, loader = CountingSink(), Loader()
+    workflow = Workflow(ListSource([1]), [InterruptedClose(), sink], loader)
+    with pytest.raises(KeyboardInterrupt):
+        workflow.execute()
+    assert (sink.closed, loader.closed) == (1, 1)
