@@ -229,8 +229,13 @@ class Step(abc.ABC):
         try:
             inspect.signature(cls).bind(**config)
         except TypeError as exc:
-            raise error(f"{cls.__name__}: bad options {sorted(config)}: {exc}") from None
-        return cls(**config)
+            raise error(f"{cls.__name__}: bad options: {exc}") from None
+        try:
+            return cls(**config)
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, ConfigError):
+                raise
+            raise error(f"{cls.__name__}: {exc}") from exc
 
     def close(self) -> None:
         """Release what the step holds (files, connections). Called exactly once."""
@@ -387,7 +392,7 @@ class JsonLinesSink(Sink):
         self._dumps = json.dumps
 
     def _run(self, record: Any) -> Either[Any]:
-        line = self._dumps(to_jsonable(record), ensure_ascii=False) + "\n"
+        line = self._dumps(to_jsonable(record), ensure_ascii=False, allow_nan=False) + "\n"
         if self.path is None:
             sys.stdout.write(line)
         else:
@@ -865,7 +870,7 @@ def _last_lines(trace: str | None, count: int) -> str:
 def _table(headers: list[str], rows: list[list[str]], ruled: bool = False) -> str:
     """A plain-text grid; cells may hold several lines, and ``ruled`` draws a line under every row."""
     cells = [[cell.splitlines() or [""] for cell in row] for row in [headers, *rows]]
-    widths = [max(len(_strip_ansi(line)) for row in cells for line in row[i]) for i in range(len(headers))]
+    widths = [max(_width(line) for row in cells for line in row[i]) for i in range(len(headers))]
     rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+\n"
     out = [rule]
     for index, row in enumerate(cells):
@@ -873,15 +878,19 @@ def _table(headers: list[str], rows: list[list[str]], ruled: bool = False) -> st
             parts = []
             for cell, width in zip(row, widths):
                 line = cell[depth] if depth < len(cell) else ""
-                parts.append(" " + line + " " * (width - len(_strip_ansi(line))) + " ")
+                parts.append(" " + line + " " * (width - _width(line)) + " ")
             out.append("|" + "|".join(parts) + "|\n")
         if ruled or index == 0 or index == len(cells) - 1:
             out.append(rule)
     return "".join(out)
 
 
-def _strip_ansi(text: str) -> str:
-    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+def _width(text: str) -> int:
+    """Columns a text takes on a terminal: colour codes take none, wide (CJK) characters two."""
+    import unicodedata
+
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    return len(text) + sum(unicodedata.east_asian_width(char) in "WF" for char in text if ord(char) > 0x1100)
 
 
 # --- Topology ---------------------------------------------------------------
@@ -1138,6 +1147,8 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{file}: cannot read the config: {exc}") from None
     suffix = file.suffix.lower()
+    if suffix not in (".json", ".toml", ".yaml", ".yml"):
+        raise ConfigError(f"{file}: unknown config format {suffix or '(no suffix)'!r}: use .json, .toml or .yaml")
     try:
         if suffix == ".toml":
             data = _toml_loads(text, file)
@@ -1145,12 +1156,12 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
             try:
                 yaml = importlib.import_module("yaml")
             except ImportError:
-                raise ConfigError(f"{file}: YAML configs need PyYAML (pip install 'minigest[yaml]')") from None
+                raise ConfigError("YAML configs need PyYAML (pip install 'minigest[yaml]')") from None
             data = yaml.safe_load(text)
         else:
-            data = json.loads(text)
-    except ConfigError:
-        raise
+            data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except ConfigError as exc:
+        raise ConfigError(f"{file}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     except Exception as exc:  # TOML and YAML parse errors carry their own position
@@ -1160,11 +1171,21 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     return data
 
 
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: a repeated key is a mistake, not an override."""
+    mapping: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in mapping:
+            raise ConfigError(f"the key {key!r} is given twice")
+        mapping[key] = value
+    return mapping
+
+
 def _toml_loads(text: str, file: Path) -> Any:
     for name in ("tomllib", "tomli"):  # tomllib is in the standard library from Python 3.11
         with contextlib.suppress(ImportError):
             return importlib.import_module(name).loads(text)
-    raise ConfigError(f"{file}: TOML configs need Python 3.11 or the tomli package (pip install tomli)")
+    raise ConfigError("TOML configs need Python 3.11 or the tomli package (pip install tomli)")
 
 
 def import_class(path: str, key: str = "type") -> Any:
@@ -1178,7 +1199,7 @@ def import_class(path: str, key: str = "type") -> Any:
         if exc.name is None or not path.startswith(exc.name):
             raise ConfigError(f"{key}: importing {path!r} failed: {exc}") from None
     except Exception as exc:
-        raise ConfigError(f"{key}: importing {path!r} failed: {type(exc).__name__}: {exc}") from None
+        raise ConfigError(f"{key}: importing {path!r} failed: {type(exc).__name__}: {exc}") from exc
     else:
         spec = getattr(module, "ServiceSpec", None)
         if not isinstance(spec, ServiceSpec):
@@ -1192,7 +1213,7 @@ def import_class(path: str, key: str = "type") -> Any:
     except ModuleNotFoundError:
         raise ConfigError(f"{key}: no module named {module_name!r} (from {path!r})") from None
     except Exception as exc:
-        raise ConfigError(f"{key}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from None
+        raise ConfigError(f"{key}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
     try:
         return getattr(module, attribute)
     except AttributeError:
@@ -1212,6 +1233,8 @@ def _build_workflow(config: dict[str, Any], origin: str) -> Workflow:
         raise ConfigError(f"{origin}: 'source' is required")
     if "sink" in config and "stage" in config:
         raise ConfigError(f"{origin}: give 'sink' or 'stage', not both")
+    if "bulk_sink" in config and "stage" not in config:
+        raise ConfigError(f"{origin}: 'bulk_sink' loads what a 'stage' wrote, and there is no 'stage'")
     source_entry = config["source"]
     source = _build_step(source_entry, f"{origin}: source", Source, extra=frozenset({"service_name"}))
     processors = config.get("processors", [])
@@ -1250,19 +1273,23 @@ def _build_step(entry: Any, where: str, kind: type, extra: frozenset[str] = froz
     cls: Any = import_class(entry["type"], f"{where}.type")
     if not _subclass_of(cls, kind):
         raise ConfigError(f"{where}.type: {entry['type']!r} is not a {kind.__name__} class")
-    options = entry.get("options") or {}
+    options = entry.get("options")
+    options = {} if options is None else options
     if not isinstance(options, dict):
-        raise ConfigError(f"{where}.options: must be a mapping")
+        raise ConfigError(f"{where}.options: must be a mapping, got {short(options)}")
+    name = entry.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise ConfigError(f"{where}.name: must be a non-empty string, got {short(name)}")
     if entry.get("service_name") is not None:
         options = {"service_name": entry["service_name"], **options}
     try:
         step = cls.create(options)
     except ConfigError as exc:
-        raise type(exc)(f"{where}: {exc}") from None
+        raise type(exc)(f"{where}: {exc}") from exc
     except Exception as exc:
-        raise ConfigError(f"{where}: {cls.__name__}.create() failed: {type(exc).__name__}: {exc}") from None
-    if entry.get("name"):
-        step.name = str(entry["name"])
+        raise ConfigError(f"{where}: {cls.__name__}.create() failed: {type(exc).__name__}: {exc}") from exc
+    if name is not None:
+        step.name = name
     return step
 
 
@@ -1331,8 +1358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.limit is not None and args.limit < 0:
             parser.error("--limit must be 0 or more")
         for option, path in (("--status-file", args.status_file), ("--failures", args.failures)):
-            if path and not Path(path).parent.is_dir():
-                parser.error(f"{option} {path}: the folder does not exist")
+            if path and (Path(path).is_dir() or not Path(path).parent.is_dir()):
+                parser.error(f"{option} {path}: not a file in a folder that exists")
     try:
         workflow = Workflow.from_file(args.config)
         return _check(workflow) if args.command == "check" else _run(workflow, args)
@@ -1350,7 +1377,7 @@ def _fail(exc: BaseException, debug: bool) -> int:
 
         traceback.print_exc()
     text = str(exc) if isinstance(exc, MinigestError) else f"{type(exc).__name__}: {exc}"
-    sys.stderr.write(f"minigest: error: {' '.join(text.split())}\n")
+    sys.stderr.write(f"minigest: error: {_clip(' '.join(text.split()), 1000)}\n")
     return 2 if isinstance(exc, ConfigError) else 1
 
 
@@ -1360,7 +1387,8 @@ def _check(workflow: Workflow) -> int:
         connection = "ok"
     except Exception as exc:
         connection = f"failed: {type(exc).__name__}: {exc}"
-    finally:  # only the source was used; the other steps have opened nothing yet
+        sys.stderr.write(f"minigest: error: {workflow.source.name}.test_connection() {connection}\n")
+    finally:  # the other steps are neither run nor closed: closing a sink would write its (empty) output
         workflow._close_all([workflow.source], set())
     for step in workflow.all_steps():
         print(f"{_kind(step):<10} {step.name} ({type(step).__module__}.{type(step).__qualname__})")
@@ -1383,7 +1411,8 @@ def _run(workflow: Workflow, args: Any) -> int:
         code = 130
     except Exception as exc:
         code = _fail(exc, args.debug)
-    workflow.print_status()
+    to_stdout = any(isinstance(step, JsonLinesSink) and step.path is None for step in workflow.steps)
+    workflow.print_status(sys.stderr if to_stdout else sys.stdout)  # keep stdout for the records
     if args.status_file:
         import json
 

@@ -837,6 +837,7 @@ def test_topology_source_in_a_workflow() -> None:
 
 
 def config_dict(**over: Any) -> dict[str, Any]:
+    """A config; a key given as None is left out."""
     config: dict[str, Any] = {
         "source": {"type": "test_minigest.NumbersSource", "service_name": "nums", "options": {"count": 4}},
         "processors": [{"type": "test_minigest.AddOne"}],
@@ -844,7 +845,7 @@ def config_dict(**over: Any) -> dict[str, Any]:
         "workflow": {"success_threshold": 80},
     }
     config.update(over)
-    return config
+    return {key: value for key, value in config.items() if value is not None}
 
 
 def test_workflow_create_from_a_dict() -> None:
@@ -887,11 +888,45 @@ def test_config_errors_name_the_file_and_key(tmp_path: Path) -> None:
             r"workflow: success_threshold",
         '{"source": {"type": "minigest.ListSource"}, "workflow": {"threshold": 1}}': r"unknown key 'threshold'",
         '{"source": ': r"bad.json:1:\d+: invalid JSON",
+        '{"source": {"type": "minigest.ListSource"}, "source": {}}': r"bad.json: the key 'source' is given twice",
+        '{"source": {"type": "minigest.ListSource", "options": []}}': r"source.options: must be a mapping",
+        '{"source": {"type": "minigest.ListSource", "options": 0}}': r"source.options: must be a mapping",
+        '{"source": {"type": "minigest.ListSource", "name": 7}}': r"source.name: must be a non-empty string",
+        '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": true}}':
+            r"success_threshold must be a number",
+        '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": "90"}}':
+            r"success_threshold must be a number",
+        '{"source": {"type": "minigest.ListSource"}, "workflow": {"max_failures_kept": "lots"}}':
+            r"workflow: max_failures_kept must be a whole number",
+        '{"source": {"type": "minigest.ListSource"}, "workflow": {"max_failures_kept": -5}}':
+            r"max_failures_kept must be a whole number, 0 or more",
+        '{"source": {"type": "minigest.ListSource"}, "bulk_sink": {"type": "test_minigest.Loader"}}':
+            r"'bulk_sink' loads what a 'stage' wrote",
+        '{"source": {"type": "test_minigest.Raising"}}': r"source: Raising: count must be positive",
     }
     for text, pattern in cases.items():
         path.write_text(text)
         with pytest.raises(ConfigError, match=pattern):
             Workflow.from_file(path)
+
+
+class Raising(ListSource):
+    def __init__(self, count: int = 0) -> None:
+        super().__init__()
+        if count <= 0:
+            raise ValueError("count must be positive")
+
+
+def test_a_source_constructor_refusing_a_value_is_an_invalid_source() -> None:
+    with pytest.raises(InvalidSourceException, match="Raising: count must be positive"):
+        Raising.create({"count": -1})
+
+
+def test_unknown_config_format_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "workflow.ini"
+    path.write_text("[source]\n")
+    with pytest.raises(ConfigError, match=r"workflow.ini: unknown config format '.ini'"):
+        Workflow.from_file(path)
 
 
 def test_service_spec_module_names_the_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1050,6 +1085,13 @@ class FlakySink(Sink):
         return Either(right=record)
 
 
+class FlakyStage(Stage):
+    def _run(self, record: Any) -> Iterator[Either[Any]]:
+        if record % 3 == 0:
+            raise OSError(f"write {record} failed")
+        yield Either(right=record)
+
+
 def test_interrupted_json_lines_output_has_only_complete_lines(tmp_path: Path) -> None:
     target = tmp_path / "out.jsonl"
     workflow = Workflow(ListSource([{"n": i} for i in range(10)] + [3]), [InterruptAt(3), JsonLinesSink(str(target))])
@@ -1067,14 +1109,15 @@ def test_status_file_is_written_when_every_kind_of_step_fails(tmp_path: Path) ->
         tmp_path,
         source={"type": "test_minigest.NumbersSource", "options": {"count": 9}},
         processors=[{"type": "test_minigest.Picky"}, {"type": "test_minigest.FailingClose"}],
-        sink={"type": "test_minigest.FlakySink"},
+        sink=None,
+        stage={"type": "test_minigest.FlakyStage"},
         bulk_sink={"type": "test_minigest.ExplodingLoader"},
     )
     assert minigest.main(["run", str(path), "--status-file", str(status_file)]) == 1
     steps = {step["name"]: step for step in json.loads(status_file.read_text())["steps"]}
     assert steps["Picky"]["failure_count"] == 1  # the 7
     assert steps["FailingClose"]["failure_count"] == 1  # its close()
-    assert steps["FlakySink"]["failure_count"] == 3  # 0, 3 and 6
+    assert steps["FlakyStage"]["failure_count"] == 3  # 0, 3 and 6
     assert steps["ExplodingLoader"]["failure_count"] == 1
     assert steps["NumbersSource"]["failure_count"] == 0
 
@@ -1167,10 +1210,11 @@ def test_cli_fatal_error_is_one_line_and_exit_1(tmp_path: Path, capsys: pytest.C
 def test_cli_refuses_output_paths_in_missing_folders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write_config(tmp_path)
     for option in ("--status-file", "--failures"):
-        with pytest.raises(SystemExit) as exit_info:
-            minigest.main(["run", str(path), option, str(tmp_path / "missing" / "x.json")])
-        assert exit_info.value.code == 2
-        assert capsys.readouterr().err.startswith(f"minigest: error: {option}")
+        for target in (tmp_path / "missing" / "x.json", tmp_path):
+            with pytest.raises(SystemExit) as exit_info:
+                minigest.main(["run", str(path), option, str(target)])
+            assert exit_info.value.code == 2
+            assert capsys.readouterr().err.startswith(f"minigest: error: {option}")
 
 
 # --- a run that stops early says so ------------------------------------------------------------------
@@ -1262,3 +1306,40 @@ def test_every_step_is_closed_even_if_a_close_is_interrupted() -> None:
     with pytest.raises(KeyboardInterrupt):
         workflow.execute()
     assert (sink.closed, loader.closed) == (1, 1)
+
+
+
+def test_cli_json_lines_to_stdout_moves_the_report_to_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, sink={"type": "minigest.JsonLinesSink"}, processors=[])
+    assert minigest.main(["run", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["0", "1", "2", "3"]
+    assert "Workflow success" in err
+
+
+def test_json_lines_are_strict_json() -> None:
+    sink = JsonLinesSink("-")
+    run(ListSource([float("nan")]), [sink])
+    assert sink.status.failure_count == 1 and "JSON" in sink.status.failures[0].error
+
+
+def test_cli_check_reports_a_failed_connection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_config(tmp_path, source={"type": "test_minigest.Unreachable"})
+    assert minigest.main(["check", str(path)]) == 1
+    assert capsys.readouterr().err == "minigest: error: Unreachable.test_connection() failed: OSError: no route\n"
+
+
+class Unreachable(ListSource):
+    def test_connection(self) -> None:
+        raise OSError("no route")
+
+
+def test_report_tables_align_wide_characters() -> None:
+    workflow = run(ListSource([Either(left=StackTraceError("東京", "壊れた"))]), [ListSink()])
+    out = io.StringIO()
+    workflow.print_status(out)
+    failures = out.getvalue().split("\nFailures\n", 1)[1].split("Workflow success")[0]
+    lines = [line for line in failures.splitlines() if line.startswith(("|", "+"))]
+    assert "東京" in failures and len({minigest._width(line) for line in lines}) == 1
