@@ -985,6 +985,7 @@ class _Plan:
         self.children = list(node.children)
         self.post_process = [(post, method("post_process", post)) for post in node.post_process]
         self.cleared = [stage.context for stage in node.stages if stage.clear_context and stage.context]
+        self.collected = [stage.context for stage in node.stages if stage.store_all_in_context and stage.context]
 
 
 class TopologyRunnerMixin:
@@ -1020,7 +1021,9 @@ class TopologyRunnerMixin:
 
         for child in node.children:
             if child not in nodes:
-                raise InvalidSourceException(f"topology node {name!r} has child {child!r}, which is no node")
+                raise InvalidSourceException(
+                    f"{type(self).__name__}: topology node {name!r} has child {child!r}, which is no node"
+                )
         return _Plan(name, node, method)
 
     def _iter(self) -> Iterator[Either[Any]]:
@@ -1032,13 +1035,14 @@ class TopologyRunnerMixin:
     def _walk(self, plan: _Plan) -> Generator[Either[Any], None, None]:
         """Each element: its stages in order, then its children; at the end, the post processes."""
         values = self.context.values
+        values.update((key, []) for key in plan.collected)  # collected anew under each parent element
         try:
             for element in plan.producer():
-                complete = True  # every stage produced a right and no failure
+                complete = True  # no stage failed: the children have a parent
                 for stage, processor in plan.stages:
-                    key, produced = stage.context, False
+                    key = stage.context
                     if stage.store_all_in_context:
-                        key = None  # appended by _keep_all below, never reset
+                        key = None  # appended to by _keep_all; a new list for each parent element
                     elif key is not None:
                         values[key] = None  # no value leaks from the previous sibling
                     try:
@@ -1049,12 +1053,10 @@ class TopologyRunnerMixin:
                                 result = self._not_either(stage, element, result)
                             if result.left is not None:
                                 complete = False
-                            else:
-                                produced = True
-                                if key is not None:
-                                    values[key] = getattr(result.right, "name", result.right)
-                                elif stage.store_all_in_context and stage.context:
-                                    self._keep_all(stage, result.right)
+                            elif key is not None:
+                                values[key] = getattr(result.right, "name", result.right)
+                            elif stage.store_all_in_context and stage.context:
+                                self._keep_all(stage, result.right)
                             yield result
                     except (WorkflowFatalError, GeneratorExit):
                         raise
@@ -1062,7 +1064,6 @@ class TopologyRunnerMixin:
                         complete = False
                         where = f"{stage.processor}({short(element)})"
                         yield Either(left=error_from_exception(stage.processor, exc, where))
-                    complete = complete and (produced or stage.nullable)
                 if plan.cleared:
                     values.update(dict.fromkeys(plan.cleared))
                 if not plan.children:
@@ -1071,7 +1072,7 @@ class TopologyRunnerMixin:
                     for child in plan.children:
                         yield from self._walk(self._plans[child])
                 else:
-                    reason = f"children of {plan.name} {short(element)} skipped: a stage failed or produced nothing"
+                    reason = f"children of {plan.name} {short(element)} skipped: a stage failed"
                     self.status.filter(short(element), reason)
         except (WorkflowFatalError, GeneratorExit):
             raise
@@ -1087,8 +1088,10 @@ class TopologyRunnerMixin:
 
     def _keep_all(self, stage: NodeStage, right: Any) -> None:
         """Append a right's name (or the right itself) to the stage's context list."""
-        values, key = self.context.values, str(stage.context)
-        values[key] = [*(values[key] or []), getattr(right, "name", right)]
+        kept = self.context.values.get(str(stage.context))
+        if not isinstance(kept, list):
+            kept = self.context.values[str(stage.context)] = []
+        kept.append(getattr(right, "name", right))
 
     @staticmethod
     def _not_either(stage: NodeStage, element: Any, result: Any) -> Either[Any]:

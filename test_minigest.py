@@ -1343,3 +1343,61 @@ def test_report_tables_align_wide_characters() -> None:
     failures = out.getvalue().split("\nFailures\n", 1)[1].split("Workflow success")[0]
     lines = [line for line in failures.splitlines() if line.startswith(("|", "+"))]
     assert "東京" in failures and len({minigest._width(line) for line in lines}) == 1
+
+
+def test_a_stage_that_yields_nothing_still_walks_the_children() -> None:
+    class Topo(ServiceTopology):
+        root = TopologyNode(
+            producer="parents", stages=[NodeStage(type_=str, processor="silent", context="parent")], children=["kid"]
+        )
+        kid = TopologyNode(producer="kids", stages=[NodeStage(type_=str, processor="show")])
+
+    class Src(TopologyRunnerMixin, Source):
+        topology = Topo
+
+        def parents(self) -> list[str]:
+            return ["p"]
+
+        def silent(self, _: str) -> Iterator[Either[str]]:
+            yield from ()
+
+        def kids(self) -> list[str]:
+            return ["k"]
+
+        def show(self, kid: str) -> Iterator[Either[str]]:
+            yield Either(right=f"{kid} under {self.context.parent}")
+
+    result = collect(Src())
+    assert result.rights == ["k under None"] and result.failures == []
+
+
+def test_store_all_collects_per_parent_and_the_nodes_post_process_sees_it() -> None:
+    class Topo(ServiceTopology):
+        database = TopologyNode(
+            producer="databases", stages=[NodeStage(type_=str, processor="keep", context="database")],
+            children=["schema"],
+        )
+        schema = TopologyNode(
+            producer="schemas",
+            stages=[NodeStage(type_=str, processor="keep", context="schemas", store_all_in_context=True)],
+            post_process=["summary"],
+        )
+
+    class Src(TopologyRunnerMixin, Source):
+        topology = Topo
+
+        def databases(self) -> list[str]:
+            return ["d1", "d2"]
+
+        def schemas(self) -> list[str]:
+            return [f"{self.context.database}.s1", f"{self.context.database}.s2"]
+
+        def keep(self, name: str) -> Iterator[Either[str]]:
+            yield Either(right=name)
+
+        def summary(self) -> Iterator[Either[str]]:
+            yield Either(right=f"{self.context.database}: {self.context.schemas}")
+
+    rights = collect(Src()).rights
+    assert "d1: ['d1.s1', 'd1.s2']" in rights
+    assert "d2: ['d2.s1', 'd2.s2']" in rights  # nothing of d1 leaks into d2
