@@ -12,7 +12,7 @@ and turns a message into the column tree of the minigest contract::
 Bad text raises `ProtoParseError`, whose text is `file:line:column: message`:
 what protoc's parser refuses, and most of what its validator refuses
 (duplicate names and numbers, field number ranges, reserved numbers and names,
-extension ranges, open enums starting at zero, aliases). An unresolvable type
+extension ranges, open enums starting at zero, enum aliases, JSON name clashes). An unresolvable type
 is not an error: its column is UNKNOWN and `ProtoFile.warnings` says why, as
 for a missing import. Well-known types (`google/protobuf/*.proto`) are built
 in, so a schema that imports them needs no copy of those files.
@@ -275,7 +275,8 @@ class EnumDef:
 class FieldDef:
     """A field of a message (or an extension); `target` is set by resolution."""
 
-    __slots__ = ("full_name", "is_map", "key_type", "label", "name", "number", "target", "token", "type_name")
+    __slots__ = ("full_name", "is_map", "json_name", "key_type", "label", "name", "number", "target", "token",
+                 "type_name")
 
     def __init__(self, name: str, number: int, label: str, type_name: str, token: int, full_name: str,
                  key_type: str | None = None) -> None:
@@ -287,6 +288,7 @@ class FieldDef:
         self.is_map = key_type is not None
         self.token = token
         self.full_name = full_name      # its type is looked up from the scopes around it
+        self.json_name: str | None = None  # a custom json_name, if given
         self.target: str | MessageDef | EnumDef | None = SCALAR_TYPES.get(type_name)
 
 
@@ -355,12 +357,13 @@ class ProtoFile:
 class _Reserved:
     """What a message or enum body reserves, and its extension ranges: (low, high, token) each."""
 
-    __slots__ = ("extensions", "names", "ranges")
+    __slots__ = ("extensions", "legacy_json", "names", "ranges")
 
     def __init__(self) -> None:
         self.ranges: list[tuple[int, int, int]] = []
         self.names: dict[str, int] = {}
         self.extensions: list[tuple[int, int, int]] = []
+        self.legacy_json = False   # the message allows JSON name conflicts
 
 
 class _LatePackage(Exception):
@@ -382,6 +385,7 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.open_enum_checks: list[int] = []   # editions enums starting at a nonzero value
+        self.json_checks: list[tuple[str, int]] = []   # editions JSON name conflicts
 
     # -- token helpers
 
@@ -487,6 +491,7 @@ class _Parser:
                 definitions.clear()
             self.i = self.depth = 0
             self.open_enum_checks.clear()
+            self.json_checks.clear()
             self.declare_package(late.package)
             return self.statements()
 
@@ -498,7 +503,7 @@ class _Parser:
         else:
             file.warnings.append(f"{file.path}: no syntax specified, assuming proto2")
         package_seen = False
-        enums_closed = False
+        enums_closed = legacy_json = False
         while self.kinds[self.i] is not _EOF:
             word = texts[self.i]
             if word == ";":
@@ -522,6 +527,8 @@ class _Parser:
                 option, value = self.option_statement()
                 if option == "features.enum_type":
                     enums_closed = value == "CLOSED"
+                if option == "features.json_format":
+                    legacy_json = value == "LEGACY_BEST_EFFORT"
             elif self.visibility():
                 if texts[self.i] == "message":
                     self.message(file.package, file.messages)
@@ -531,6 +538,8 @@ class _Parser:
                 self.error("Expected top-level statement (e.g. \"message\").")
         if self.open_enum_checks and not enums_closed:
             self.error("The first enum value must be zero for open enums.", self.open_enum_checks[0])
+        if self.json_checks and not legacy_json:
+            self.error(*self.json_checks[0])
         return file
 
     def syntax_statement(self) -> None:
@@ -692,13 +701,14 @@ class _Parser:
                            "(the value starts here).", opened)
             i += 1
 
-    def compact_options(self, field_type: str | None = None, name_at: int = 0, label: str = "") -> None:
+    def compact_options(self, field_type: str | None = None, name_at: int = 0, label: str = "") -> str | None:
         """`[name = value, ...]` after a field, enum value or range, if present.
 
         For a field (`field_type` given) `default` and `json_name` are no options but
-        parts of the field, and their values are checked."""
+        parts of the field, and their values are checked; the custom JSON name is returned."""
+        json_name = None
         if not self.accept("["):
-            return
+            return json_name
         seen = set()
         while True:
             word = self.texts[self.i]
@@ -709,7 +719,7 @@ class _Parser:
                 self.i += 1
                 self.expect("=")
                 if word == "json_name":
-                    self.string("Expected string for JSON name.")
+                    json_name = self.string("Expected string for JSON name.")
                 elif label == "repeated":
                     self.error("Repeated fields can't have default values.")
                 else:
@@ -719,7 +729,7 @@ class _Parser:
                 self.expect("=")
                 self.option_value()
             if self.accept("]"):
-                return
+                return json_name
             self.expect(",", "Expected \",\" or \"]\".")
 
     # -- messages
@@ -756,7 +766,7 @@ class _Parser:
             "extensions": lambda: self.extension_ranges(message, reserved),
             "reserved": lambda: self.reserved(reserved, enum=False),
             "extend": lambda: self.extend(scope, message.messages),
-            "option": self.option_statement,
+            "option": lambda: self.message_option(reserved),
             "oneof": lambda: self.oneof(message, numbers),
         }
         while True:
@@ -836,7 +846,7 @@ class _Parser:
         self.check_number(number, number_at, extension=extendee)
         if extendee and label == "required":
             self.error(f"The extension {name} cannot be required.", name_at)
-        self.compact_options("group" if is_group else "map" if key_type else type_name, name_at, label)
+        json_name = self.compact_options("group" if is_group else "map" if key_type else type_name, name_at, label)
         if is_group:
             if not name[0].isupper():
                 self.error("Group names must start with a capital letter.", name_at)
@@ -852,6 +862,7 @@ class _Parser:
             field_name = name
         full_name = self.qualify(scope, field_name)
         field = FieldDef(field_name, number, label, type_name, name_at, full_name, key_type)
+        field.json_name = json_name
         if is_group:
             field.target = group
             self.nest(start)
@@ -987,8 +998,42 @@ class _Parser:
             if widest is None or current[1] > widest[1]:
                 widest = current
 
+    def message_option(self, reserved: _Reserved) -> None:
+        option, value = self.option_statement()
+        if (option, value) in (("deprecated_legacy_json_field_conflicts", "true"),
+                               ("features.json_format", "LEGACY_BEST_EFFORT")):
+            reserved.legacy_json = True
+
+    def check_json_names(self, message: MessageDef, legacy: bool) -> None:
+        """protoc's rule: no two fields of a message may share a JSON name (proto2 and legacy are lenient)."""
+        strict = self.file.syntax != "proto2" and not legacy
+        defaults: dict[str, FieldDef] = {}
+        effective: dict[str, FieldDef] = {}
+        for field in message.fields:
+            default = _json_name(field.name)
+            other = defaults.setdefault(default, field)
+            if other is not field and strict:
+                self.json_conflict(f"The default JSON name of field \"{field.name}\" (\"{default}\") conflicts "
+                                   f"with the default JSON name of field \"{other.name}\".", field.token)
+            name = field.json_name or default
+            other = effective.setdefault(name, field)
+            if other is field or not (field.json_name or other.json_name):
+                continue
+            if (field.json_name and other.json_name and not legacy) or strict:
+                this_kind = "custom" if field.json_name else "default"
+                other_kind = "custom" if other.json_name else "default"
+                self.json_conflict(f"The {this_kind} JSON name of field \"{field.name}\" (\"{name}\") conflicts "
+                                   f"with the {other_kind} JSON name of field \"{other.name}\".", field.token)
+
+    def json_conflict(self, message: str, token: int) -> None:
+        if self.file.syntax == "editions":
+            self.json_checks.append((message, token))  # unless the file sets features.json_format = LEGACY_...
+        else:
+            self.error(message, token)
+
     def check_message(self, message: MessageDef, reserved: _Reserved) -> None:
         """protoc's checks of a message's numbers and names against what it reserves."""
+        self.check_json_names(message, reserved.legacy_json)
         self.check_ranges(reserved)
         reserved_ranges, extension_ranges = sorted(reserved.ranges), sorted(reserved.extensions)
         for field in message.fields:
@@ -1125,6 +1170,12 @@ def _in_ranges(ordered: list[tuple[int, int, int]], number: int) -> tuple[int, i
     """The range (low, high, token) holding `number`, from sorted ranges that do not overlap."""
     index = bisect.bisect_right(ordered, (number, 2**63, 2**63)) - 1
     return ordered[index] if index >= 0 and ordered[index][1] >= number else None
+
+
+def _json_name(field_name: str) -> str:
+    """protoc's default JSON name: `foo_bar` -> `fooBar` (underscores dropped, the next letter upper-cased)."""
+    parts = field_name.split("_")
+    return parts[0] + "".join(part[:1].upper() + part[1:] for part in parts[1:])
 
 
 def _map_entry_name(field_name: str) -> str:
