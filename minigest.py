@@ -366,11 +366,15 @@ class AtomicWriter:
         self.file = os.fdopen(handle, "w", encoding="utf-8", newline="\n")
 
     def commit(self) -> None:
-        """Flush to disk, and move the finished file to its real name."""
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
-        os.replace(self.temporary, self.path)
+        """Flush to disk, and move the finished file to its real name (or leave no trace and raise)."""
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.replace(self.temporary, self.path)
+        except BaseException:
+            self.discard()
+            raise
 
     def discard(self) -> None:
         """Forget the file; the real path is left as it was."""

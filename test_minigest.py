@@ -1401,3 +1401,13 @@ def test_store_all_collects_per_parent_and_the_nodes_post_process_sees_it() -> N
     rights = collect(Src()).rights
     assert "d1: ['d1.s1', 'd1.s2']" in rights
     assert "d2: ['d2.s1', 'd2.s2']" in rights  # nothing of d1 leaks into d2
+
+
+def test_atomic_writer_leaves_no_temporary_file_when_the_rename_fails(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.mkdir()  # a folder where the file should go: the rename fails
+    writer = minigest.AtomicWriter(target)
+    writer.file.write("data")
+    with pytest.raises(OSError):
+        writer.commit()
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]
