@@ -62,11 +62,12 @@ def child(code: str, *args: str) -> str:
     return done.stdout
 
 
-def median_process_time(code: str, runs: int) -> float:
-    """Median wall time of ``python -c code`` over ``runs`` fresh processes."""
-    times = []
+def median_process_times(first: str, second: str, runs: int) -> tuple[float, float]:
+    """Median wall times of ``python -c first`` and ``python -c second``, run turn about in fresh processes."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for code, kept in zip((first, second), times):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+            kept.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
