@@ -1006,6 +1006,11 @@ class _Parser:
 
     def check_json_names(self, message: MessageDef, legacy: bool) -> None:
         """protoc's rule: no two fields of a message may share a JSON name (proto2 and legacy are lenient)."""
+        fields = message.fields
+        # Equal JSON names need equal names once underscores and case are dropped: usually none do.
+        if (len({field.name.replace("_", "").lower() for field in fields}) == len(fields)
+                and not any(field.json_name for field in fields)):
+            return
         strict = self.file.syntax != "proto2" and not legacy
         defaults: dict[str, FieldDef] = {}
         effective: dict[str, FieldDef] = {}
@@ -1035,6 +1040,8 @@ class _Parser:
         """protoc's checks of a message's numbers and names against what it reserves."""
         self.check_json_names(message, reserved.legacy_json)
         self.check_ranges(reserved)
+        if not (reserved.names or reserved.ranges or reserved.extensions):
+            return
         reserved_ranges, extension_ranges = sorted(reserved.ranges), sorted(reserved.extensions)
         for field in message.fields:
             if field.name in reserved.names:
