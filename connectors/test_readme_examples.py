@@ -50,3 +50,23 @@ def test_teaching_example_runs_as_shown(monkeypatch: pytest.MonkeyPatch, tmp_pat
             assert line in trace.splitlines()
     names = [json.loads(line)["name"] for line in (tmp_path / "teaching.jsonl").read_text().splitlines()]
     assert names == ["teaching", "shop", "default", "orders"]
+
+
+def test_protobuf_sample_loads_into_sqlite(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import sqlite3
+
+    monkeypatch.chdir(ROOT)
+    config = json.loads((ROOT / "connectors/samples/protobuf.json").read_text())
+    for step in ("stage", "bulk_sink"):
+        config[step]["options"]["staging_file"] = str(tmp_path / "staging.jsonl")
+    config["bulk_sink"]["options"]["database"] = str(tmp_path / "catalog.db")
+    workflow = minigest.Workflow.create(config)
+    workflow.execute()
+    assert workflow.result_status() == 0
+    rows = dict(sqlite3.connect(tmp_path / "catalog.db").execute(
+        "select name, data_type from columns where parent_fqn is null order by ordinal_position"
+    ).fetchall())
+    assert rows == {
+        "id": "STRING", "customer": "RECORD", "lines": "ARRAY", "labels": "MAP", "status": "ENUM",
+        "placed_at": "RECORD", "replaces": "RECORD", "signature": "BYTES",
+    }
