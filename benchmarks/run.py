@@ -33,7 +33,9 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     print("| figure | minigest | baseline | ratio | target | verdict | notes |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:
-        ratio = f"{row['ratio']:.2f}x" if row["ratio"] is not None else "-"
+        ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}x"
+        if row["ratio"] and row["ratio"] < 1 and row["unit"] in ("s", "ms"):
+            ratio += f" ({1 / row['ratio']:.0f}x faster)"
         verdict = {True: "pass", False: "MISS", None: "-"}[row["passed"]]
         print(f"| {row['figure']} | {_number(row['ours'], row['unit'])} | {_number(row['baseline'], row['unit'])} "
               f"| {ratio} | {row['target']} | {verdict} | {row['note']} |")
