@@ -190,35 +190,26 @@ class SqliteBulkSink(BulkSink):
     @staticmethod
     def upsert(connection: sqlite3.Connection, entity: Any) -> None:
         """Insert or update one entity (a table with its columns) by fully qualified name."""
-        body = json.dumps(entity.to_dict(), ensure_ascii=False, sort_keys=True)
+        row = {"fqn": entity.fqn, "name": entity.name}
         if isinstance(entity, DatabaseService):
-            connection.execute(
-                "INSERT INTO services (fqn, name, service_type, description, body) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (fqn) DO UPDATE SET name = excluded.name, service_type = excluded.service_type, "
-                "description = excluded.description, body = excluded.body",
-                (entity.fqn, entity.name, entity.service_type, entity.description, body),
-            )
+            table, row = "services", {**row, "service_type": entity.service_type}
         elif isinstance(entity, Database):
-            connection.execute(
-                "INSERT INTO databases (fqn, name, service_fqn, description, body) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (fqn) DO UPDATE SET name = excluded.name, service_fqn = excluded.service_fqn, "
-                "description = excluded.description, body = excluded.body",
-                (entity.fqn, entity.name, entity.service, entity.description, body),
-            )
+            table, row = "databases", {**row, "service_fqn": entity.service}
         elif isinstance(entity, DatabaseSchema):
-            connection.execute(
-                "INSERT INTO schemas (fqn, name, database_fqn, description, body) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (fqn) DO UPDATE SET name = excluded.name, database_fqn = excluded.database_fqn, "
-                "description = excluded.description, body = excluded.body",
-                (entity.fqn, entity.name, entity.database, entity.description, body),
-            )
+            table, row = "schemas", {**row, "database_fqn": entity.database}
         elif isinstance(entity, Table):
-            connection.execute(
-                "INSERT INTO tables (fqn, name, schema_fqn, table_type, description, body) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (fqn) DO UPDATE SET name = excluded.name, schema_fqn = excluded.schema_fqn, "
-                "table_type = excluded.table_type, description = excluded.description, body = excluded.body",
-                (entity.fqn, entity.name, entity.database_schema, entity.table_type, entity.description, body),
-            )
+            table, row = "tables", {**row, "schema_fqn": entity.database_schema, "table_type": entity.table_type}
+        else:  # parse_staging_line only builds the four kinds above
+            raise TypeError(f"cannot load a {type(entity).__name__}")
+        body = json.dumps(entity.to_dict(), ensure_ascii=False, sort_keys=True)
+        row.update(description=entity.description, body=body)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in row if name != "fqn")
+        connection.execute(  # the table and column names are ours, never the input's
+            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) "
+            f"ON CONFLICT (fqn) DO UPDATE SET {updates}",
+            tuple(row.values()),
+        )
+        if isinstance(entity, Table):
             connection.execute("DELETE FROM columns WHERE table_fqn = ?", (entity.fqn,))  # a re-run replaces them
             connection.executemany(
                 "INSERT INTO columns (fqn, name, table_fqn, parent_fqn, ordinal_position, data_type, "
@@ -231,8 +222,6 @@ class SqliteBulkSink(BulkSink):
                     for column_fqn, parent_fqn, column in entity.walk_columns()
                 ],
             )
-        else:  # parse_staging_line only builds the four kinds above
-            raise TypeError(f"cannot load a {type(entity).__name__}")
 
 
 def parse_staging_line(line: str) -> Any:
