@@ -70,3 +70,15 @@ def test_protobuf_sample_loads_into_sqlite(monkeypatch: pytest.MonkeyPatch, tmp_
         "id": "STRING", "customer": "RECORD", "lines": "ARRAY", "labels": "MAP", "status": "ENUM",
         "placed_at": "RECORD", "replaces": "RECORD", "signature": "BYTES",
     }
+
+
+def test_quickstart_prints_what_the_readme_shows(capsys: pytest.CaptureFixture[str]) -> None:
+    exec(python_block("## Quickstart"), {})
+    printed = capsys.readouterr().out
+    shown = README.split("`print_status()` prints what happened", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+
+    def without_times(text: str) -> str:
+        return re.sub(r"\d+\.\d{3}s", "T", text).strip()
+
+    assert without_times(shown) in without_times(printed)
+    assert printed.rstrip().endswith("[12.5, 3.0]")
