@@ -314,7 +314,6 @@ class CsvProfile:
 
     names: list[str]
     types: list[str]
-    has_header: bool
     rows_read: int
     warnings: list[str]
 
@@ -404,11 +403,11 @@ def sniff_dialect(sample: str) -> type:
 
 
 def profile_rows(rows: Iterator[list[str]], sample_rows: int) -> CsvProfile:
-    """Infer column types from parsed rows; the first row is the header unless it looks like data."""
-    first = next(rows, None)
-    if first is None:
+    """Infer column types from parsed rows; the first row is the header, whatever it holds."""
+    header = next(rows, None)
+    if header is None:
         raise CsvFileError("the file has only blank lines")
-    inference = ColumnTypes(len(first))
+    inference = ColumnTypes(len(header))
     remaining = sample_rows if sample_rows > 0 else None
     while remaining is None or remaining > 0:
         batch = list(itertools.islice(rows, BATCH_ROWS if remaining is None else min(BATCH_ROWS, remaining)))
@@ -418,30 +417,29 @@ def profile_rows(rows: Iterator[list[str]], sample_rows: int) -> CsvProfile:
         if remaining is not None:
             remaining -= len(batch)
     warnings: list[str] = []
-    has_header = not first_row_is_data(first, inference.types)
-    if has_header:
-        names = column_names(first, warnings)
-    else:
-        inference.add([first])
-        names = [f"column_{position}" for position in range(1, len(first) + 1)]
-        warnings.append("the first row looks like data, not a header: columns are named column_1, column_2, ...")
+    names = column_names(header, warnings)
+    if header_looks_like_data(header, inference.types):
+        warnings.append(
+            "the header row looks like data (no cell is a name and its values fit the columns below); "
+            "it is still read as the header: add one if the file has none"
+        )
     if inference.ragged_rows:
         warnings.append(
-            f"{inference.ragged_rows} rows do not have {len(first)} cells like the first row "
+            f"{inference.ragged_rows} rows do not have {len(header)} cells like the header "
             f"(first at data row {inference.first_ragged_row}): missing cells count as nulls, extra cells are ignored"
         )
-    return CsvProfile(names, inference.result(), has_header, inference.rows, warnings)
+    return CsvProfile(names, inference.result(), inference.rows, warnings)
 
 
-def first_row_is_data(first: Sequence[str], types: Sequence[str | None]) -> bool:
-    """True when no cell of the first row reads as a name and its values go with the types below.
+def header_looks_like_data(header: Sequence[str], types: Sequence[str | None]) -> bool:
+    """True when no header cell reads as a name and its values go with the types below.
 
-    csv.Sniffer.has_header votes "no header" for a table of text columns; we keep
-    the header unless the values leave no doubt: a header such as
-    ``country,2000,2001`` stays a header because ``country`` is text.
+    Only a warning: the first row is always the header (a header such as
+    ``1990,1991`` over numbers is real), but a file saved without one is worth
+    a word.
     """
     evidence = False
-    for cell, column_type in zip(first, types):
+    for cell, column_type in zip(header, types):
         if cell in NULLS:
             continue
         cell_type = type_of(cell)
