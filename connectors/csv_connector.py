@@ -294,9 +294,10 @@ class CsvDataConnector(DatabaseSource):
 
 # --- Opening and sniffing a CSV file ----------------------------------------
 
-SNIFF_CHARS = 8 * 1024  # the sample csv.Sniffer looks at (its quote guess is quadratic in the worst case)
+SNIFF_CHARS = 8 * 1024  # the sample the delimiter and quote are chosen from
 BATCH_ROWS = 512  # rows inferred at a time: few enough to stay in the CPU cache, memory stays flat
-SNIFFABLE_DELIMITERS = ",;\t|"
+SNIFFABLE_DELIMITERS = ",;\t|"  # in order of preference: a tie goes to the first
+QUOTE_CHARS = "\"'"
 
 # Python's default limit (128 KiB per field) rejects real files with long text
 # cells; 64 MiB still stops a runaway quote from eating all memory.
@@ -389,17 +390,37 @@ class SniffedDialect(csv.Dialect):
 
 
 def sniff_dialect(sample: str) -> type:
-    """csv.Sniffer's delimiter and quote for ``sample``; ',' and '"' when it cannot tell."""
-    delimiter, quotechar = ",", '"'
-    try:
-        sniffed = csv.Sniffer().sniff(sample, delimiters=SNIFFABLE_DELIMITERS)
-        if sniffed.delimiter in SNIFFABLE_DELIMITERS:
-            delimiter = sniffed.delimiter
-        if sniffed.quotechar == "'" and '"' not in sample:
-            quotechar = "'"  # only then: an apostrophe in text ('s-Hertogenbosch, it's) must not open a quote
-    except csv.Error:
-        pass  # one column, or no consistent delimiter: the comma is the safe guess
+    """The delimiter and quote under which most sample records have as many cells as the header.
+
+    csv.Sniffer counts characters without honouring quotes, so a comma file
+    whose quoted text holds "; " comes out split on ';'. Parsing the sample
+    once per candidate is exact and cheap; ties go to ',' and '"', the CSV
+    defaults, and a header of one cell (nothing to split) keeps them too.
+    """
+    best, best_score = (",", '"'), 0.0
+    # An apostrophe is the quote only in a sample with no double quote: it's common in text.
+    for quotechar in QUOTE_CHARS if '"' not in sample else '"':
+        for delimiter in SNIFFABLE_DELIMITERS:
+            score = _records_like_the_header(sample, delimiter, quotechar)
+            if score > best_score:
+                best, best_score = (delimiter, quotechar), score
+    delimiter, quotechar = best
     return type("Sniffed", (SniffedDialect,), {"delimiter": delimiter, "quotechar": quotechar})
+
+
+def _records_like_the_header(sample: str, delimiter: str, quotechar: str) -> float:
+    """The share of the sample's records with the header's number of cells (0 for a one-cell header)."""
+    dialect = type("Candidate", (SniffedDialect,), {"delimiter": delimiter, "quotechar": quotechar})
+    try:
+        records = [record for record in csv.reader(io.StringIO(sample, newline=""), dialect) if record]
+    except csv.Error:
+        return 0.0
+    if len(records) > 2:
+        records.pop()  # the sample may end inside the last record
+    if not records or len(records[0]) < 2:
+        return 0.0
+    width = len(records[0])
+    return sum(len(record) == width for record in records) / len(records)
 
 
 def profile_rows(rows: Iterator[list[str]], sample_rows: int) -> CsvProfile:

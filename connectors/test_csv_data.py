@@ -179,6 +179,27 @@ def test_the_delimiter_is_sniffed(tmp_path: Path, delimiter: str) -> None:
     assert types_of(tables(run(tmp_path))["t"]) == [("id", "INT"), ("amount", "DOUBLE"), ("day", "DATE")]
 
 
+@pytest.mark.parametrize(
+    ("content", "names", "types"),
+    [
+        # csv.Sniffer counted the ';' and '|' inside quoted text and split these comma files on them.
+        ('"note","text"\n' + '"; ; ;","line\nbreak"\n' * 5, ["note", "text"], ["STRING", "STRING"]),
+        ('"a","b","c","d"\r\n' + '"O\'Brien","it\'s","{""a"": 1, ""b"": 2}","; ; ;"\r\n' * 5, ["a", "b", "c", "d"],
+         ["STRING"] * 4),
+        # Apostrophes in a comma file are text, not quotes ('q'2 is a name, not q2).
+        ("it's,c|d,'q'2\n| |,hello,1\n',hello,2\nhello,x;y,3\n", ["it's", "c|d", "'q'2"], ["STRING", "STRING", "INT"]),
+        # One quoted column whose cells hold commas.
+        ('"e,f"\n"a, b"\n"c, d"\n', ["e,f"], ["STRING"]),
+    ],
+)
+def test_the_delimiter_and_quote_split_the_records_evenly(
+    tmp_path: Path, content: str, names: list[str], types: list[str]
+) -> None:
+    path = write(tmp_path, "t.csv", content)
+    profile = profile_csv_file(path, sample_rows=0)
+    assert (profile.names, profile.types, profile.warnings) == (names, types, [])
+
+
 def test_quoted_fields_bom_and_crlf(tmp_path: Path) -> None:
     write(tmp_path, "t.csv", '\ufeffname,"amount"\r\n"Smith, Jane","12"\r\n"""quoted""",""\r\n')
     table = tables(run(tmp_path))["t"]
