@@ -1,7 +1,15 @@
-"""Random and mutated bytes into both CSV connectors: failures or tables, never an escaping exception."""
+"""Random and mutated bytes into both CSV connectors: failures or tables, never an escaping exception.
+
+Random comma files are also checked against a plain, value-by-value reading
+of the csv-dev README's type rules, written here apart from the connector.
+"""
 
 from __future__ import annotations
 
+import csv
+import datetime
+import io
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -9,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connectors.csv_connector import CsvConnector, CsvDataConnector
+from connectors.csv_connector import CsvConnector, CsvDataConnector, profile_csv_file
 from connectors.models import Table
 from minigest import collect
 
@@ -84,3 +92,97 @@ def test_mutated_samples_into_the_catalog_connector(content: bytes) -> None:
 @given(st.text(alphabet=st.sampled_from(list('ab1.-:,;"\'\t\n\r ')), max_size=300))
 def test_csv_like_text_into_the_data_connector(content: str) -> None:
     check(CsvDataConnector, content.encode("utf-8"))
+
+
+# --- An independent reading of the type rules ------------------------------
+
+RULE_NULLS = {"", "NA", "N/A", "NULL", "null"}
+RULE_INTEGER = re.compile(r"[+-]?[0-9]+")
+RULE_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:nan|inf|infinity)", re.I)
+RULE_CLOCK = r"([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?"
+RULE_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+RULE_TIMESTAMP = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]" + RULE_CLOCK + r"(Z|[+-][0-9]{2}:?[0-9]{2})?")
+RULE_TIME = re.compile(RULE_CLOCK)
+
+
+def rule_type(value: str) -> str:
+    """The README's type of one non-null value, checked from scratch."""
+
+    def real_date(year: str, month: str, day: str) -> bool:
+        try:
+            return bool(datetime.date(int(year), int(month), int(day)))
+        except ValueError:
+            return False
+
+    def real_clock(hours: str, minutes: str, seconds: str | None, zone: str | None = None) -> bool:
+        zone_digits = (zone or "Z").lstrip("+-").replace(":", "")
+        zone_ok = zone_digits == "Z" or (int(zone_digits[:2]) < 24 and int(zone_digits[2:]) < 60)
+        return int(hours) < 24 and int(minutes) < 60 and int(seconds or 0) < 60 and zone_ok
+
+    if value.lower() in ("true", "false"):
+        return "BOOLEAN"
+    if RULE_INTEGER.fullmatch(value):
+        number = int(value)
+        return "INT" if -(2**31) <= number < 2**31 else "BIGINT" if -(2**63) <= number < 2**63 else "DOUBLE"
+    if RULE_DECIMAL.fullmatch(value):
+        return "DOUBLE"
+    if match := RULE_DATE.fullmatch(value):
+        return "DATE" if real_date(*match.groups()) else "STRING"
+    if match := RULE_TIMESTAMP.fullmatch(value):
+        ok = real_date(*match.groups()[:3]) and real_clock(*match.groups()[3:])
+        return "TIMESTAMP" if ok else "STRING"
+    if match := RULE_TIME.fullmatch(value):
+        return "TIME" if real_clock(*match.groups()) else "STRING"
+    return "STRING"
+
+
+def rule_column_type(values: list[str]) -> str:
+    """Widen along INT < BIGINT < DOUBLE and DATE < TIMESTAMP; any other mix, or no value, is STRING."""
+    found = {rule_type(value) for value in values if value not in RULE_NULLS}
+    for chain in (["INT", "BIGINT", "DOUBLE"], ["DATE", "TIMESTAMP"]):
+        if found and found <= set(chain):
+            return max(found, key=chain.index)
+    return found.pop() if len(found) == 1 else "STRING"
+
+
+RULE_EDGES = [
+    "0", "-0", "+5", "007", "2147483647", "2147483648", "-2147483648", "-2147483649", "9223372036854775807",
+    "9223372036854775808", "-9223372036854775809", "1e5", ".5", "5.", "1_000", " 12", "12 ", "nan", "-Inf",
+    "+infinity", "NaN", "true", "FALSE", "T", "2023-02-29", "2024-02-29", "1900-02-29", "2024-04-31",
+    "2024-01-01T10:00", "2024-01-01 10:00:59.5Z", "2024-01-01T10:00+05:30", "2024-01-01T10:00-0530",
+    "2024-01-01T24:00", "2024-01-01T10:00:60", "2024-01-01T10:00+2400", "2024-01-01t10:00", "10:00", "23:59:59.9",
+    "24:00", "23:59:60", "9:30", "Null", "na", "NA", "N/A", "NULL", "null", "", "a, b", "x;y", "p|q", "it's",
+    'say "hi"', "two\nlines",
+]
+CELLS = st.one_of(
+    st.sampled_from(RULE_EDGES),
+    st.text(alphabet=st.sampled_from(list("0123456789.-+:eETZ ;|'\",\nab")), max_size=12),
+)
+
+
+@st.composite
+def comma_files(draw: Any) -> tuple[list[str], list[list[str]], str]:
+    """A header of 2-4 names and rows whose columns each draw from a few values, written by csv.writer."""
+    width = draw(st.integers(min_value=2, max_value=4))
+    suffixes = st.sampled_from(["", " x", ";y", "|z", "'", ",e"])  # names that hold other delimiters or quotes
+    header = [f"c{position}{draw(suffixes)}" for position in range(width)]
+    pools = [draw(st.lists(CELLS, min_size=1, max_size=4)) for _ in range(width)]
+    rows = draw(st.lists(st.tuples(*[st.sampled_from(pool) for pool in pools]).map(list), max_size=25))
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator=draw(st.sampled_from(["\n", "\r\n"])),
+                        quoting=draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL])))
+    writer.writerow(header)
+    writer.writerows(rows)
+    return header, rows, text.getvalue()
+
+
+@FUZZ
+@given(comma_files())
+def test_comma_files_get_the_types_the_rules_give(case: tuple[list[str], list[list[str]], str]) -> None:
+    header, rows, text = case
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "input.csv"
+        path.write_text(text, encoding="utf-8", newline="")
+        profile = profile_csv_file(path, sample_rows=0)
+    expected = [rule_column_type([row[position] for row in rows]) for position in range(len(header))]
+    assert (profile.names, profile.types, profile.rows_read) == (header, expected, len(rows))
