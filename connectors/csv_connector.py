@@ -475,20 +475,35 @@ def header_looks_like_data(header: Sequence[str], types: Sequence[str | None]) -
 
 
 def column_names(header: Sequence[str], warnings: list[str]) -> list[str]:
-    """The header cells as column names; an empty or repeated cell gets a made-up name and a warning."""
+    """The header cells as column names.
+
+    A cell that is empty, repeated or refused by OpenMetadata (too long, or
+    holding '::') gets a made-up name and a warning: one odd header cell must
+    not cost the whole table.
+    """
     names: list[str] = []
     taken = set(header)
     for position, cell in enumerate(header, start=1):
+        problem = "is empty" if not cell else "is repeated" if cell in names else _column_name_problem(cell)
         name = cell
-        if not name or name in names:
+        if problem is not None:
             name = f"column_{position}"
             while name in taken:
                 name += "_"
-            problem = "empty" if not cell else "repeated"
-            warnings.append(f"header cell {position} ({cell!r}) is {problem}: named {name!r}")
+            shown = repr(cell) if len(cell) <= 40 else repr(cell[:40]) + "..."
+            warnings.append(f"header cell {position} ({shown}) {problem}: named {name!r}")
         taken.add(name)
         names.append(name)
     return names
+
+
+def _column_name_problem(name: str) -> str | None:
+    """Why OpenMetadata would refuse ``name`` as a column name (the model's own check), or None."""
+    try:
+        Column(name=name, data_type=STRING)
+    except ValueError as exc:
+        return f"is not a valid column name ({exc})"
+    return None
 
 
 # --- Type inference ---------------------------------------------------------
