@@ -395,7 +395,8 @@ def sniff_dialect(sample: str) -> type:
     csv.Sniffer counts characters without honouring quotes, so a comma file
     whose quoted text holds "; " comes out split on ';'. Parsing the sample
     once per candidate is exact and cheap; ties go to ',' and '"', the CSV
-    defaults, and a header of one cell (nothing to split) keeps them too.
+    defaults (a header-only "a;b,c;d" is read as two columns), and a header of
+    one cell under every candidate keeps them too.
     """
     best, best_score = (",", '"'), 0.0
     # An apostrophe is the quote only in a sample with no double quote: it's common in text.

@@ -188,6 +188,8 @@ def test_the_delimiter_is_sniffed(tmp_path: Path, delimiter: str) -> None:
          ["STRING"] * 4),
         # Apostrophes in a comma file are text, not quotes ('q'2 is a name, not q2).
         ("it's,c|d,'q'2\n| |,hello,1\n',hello,2\nhello,x;y,3\n", ["it's", "c|d", "'q'2"], ["STRING", "STRING", "INT"]),
+        # A tie (here: a header alone) goes to the comma, even when ';' would cut more cells.
+        ("c0;y,c1;y\n", ["c0;y", "c1;y"], ["STRING", "STRING"]),
         # One quoted column whose cells hold commas.
         ('"e,f"\n"a, b"\n"c, d"\n', ["e,f"], ["STRING"]),
     ],
