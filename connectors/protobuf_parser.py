@@ -117,24 +117,59 @@ _FIRST_CHARACTER_KIND = {
 }
 
 
-def _number_error(text: str) -> str:
-    """Say what is wrong with a malformed number the way protoc would."""
-    if text[:2] in ("0x", "0X"):
-        if len(text) == 2:
-            return "\"0x\" must be followed by hex digits."
-        return "Need space between number and identifier."
-    if len(text) > 1 and text[0] == "0" and text[1].isdigit():
-        if "." in text:
-            return "Hex and octal numbers must be integers."
-        if re.match(r"0[0-7]*[89]", text):
-            return "Numbers starting with leading zero must be in octal."
-    body = re.match(r"[0-9]*\.?[0-9]*(?:[eE][+-]?[0-9]*)?", text)
-    rest = text[body.end():] if body else text
-    if re.search(r"[eE][+-]?$", text[: body.end()] if body else ""):
-        return "\"e\" must be followed by exponent."
-    if rest.startswith("."):
-        return "Already saw decimal point or exponent; can't have another one."
-    return "Need space between number and identifier."
+_DIGITS, _OCTAL_DIGITS = frozenset("0123456789"), frozenset("01234567")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+
+
+def _number_error(text: str, start: int) -> tuple[str, int]:
+    """What is wrong with the number at `text[start]`, and where, read as protoc's tokenizer reads it.
+
+    protoc reports the first character that does not fit (the `x` of `1x`, the `9` of `09`),
+    so the column matches its message.
+    """
+    end = len(text)
+    at = start
+
+    def more(allowed: frozenset[str]) -> int:
+        position = at
+        while position < end and text[position] in allowed:
+            position += 1
+        return position
+
+    is_float = text[at] == "."
+    if text[at] == "0" and text[at + 1:at + 2] in ("x", "X"):
+        at += 2
+        if at >= end or text[at] not in _HEX_DIGITS:
+            return "\"0x\" must be followed by hex digits.", at
+        at = more(_HEX_DIGITS)
+    elif text[at] == "0" and text[at + 1:at + 2].isdigit():
+        at = more(_OCTAL_DIGITS)
+        if at < end and text[at] in _DIGITS:
+            return "Numbers starting with leading zero must be in octal.", at
+    else:
+        if is_float:
+            at += 1
+        at = more(_DIGITS)
+        if not is_float and text[at:at + 1] == ".":
+            is_float = True
+            at += 1
+            at = more(_DIGITS)
+        if text[at:at + 1] in ("e", "E"):
+            is_float = True
+            at += 1
+            if text[at:at + 1] in ("+", "-"):
+                at += 1
+            if at >= end or text[at] not in _DIGITS:
+                return "\"e\" must be followed by exponent.", at
+            at = more(_DIGITS)
+    if at < end and text[at] in _LETTERS:
+        return "Need space between number and identifier.", at
+    if text[at:at + 1] == ".":
+        if is_float:
+            return "Already saw decimal point or exponent; can't have another one.", at
+        return "Hex and octal numbers must be integers.", at
+    return "Malformed number.", start  # not reached for a token the number patterns refused
 
 
 def _decode_string(raw: str, source: _Source, token: int) -> str:
@@ -144,7 +179,7 @@ def _decode_string(raw: str, source: _Source, token: int) -> str:
         return body
 
     def replace(match: re.Match[str]) -> str:
-        octal, hex_, short_u, long_u, simple, bad = match.groups()
+        octal, hex_, short_u, long_u, simple, _ = match.groups()
         if octal is not None:
             return chr(int(octal, 8) & 0xFF)
         if hex_ is not None:
@@ -154,17 +189,51 @@ def _decode_string(raw: str, source: _Source, token: int) -> str:
             return chr(code) if code <= 0x10FFFF else "\ufffd"  # protoc's tokenizer lets up to 1fffff pass
         if simple is not None:
             return _SIMPLE_ESCAPES[simple]
-        where = source.token_offset(token) + 1 + match.start()
-        if bad in ("x", "X"):
-            source.fail_at("Expected hex digits for escape sequence.", where)
-        if bad == "u":
-            source.fail_at("Expected four hex digits for \\u escape sequence.", where)
-        if bad == "U":
-            source.fail_at("Expected eight hex digits up to 10ffff for \\U escape sequence", where)
-        source.fail_at("Invalid escape sequence in string literal.", where)
+        message, where = _string_error(source.text, source.token_offset(token))
+        source.fail_at(message, where)
         return ""  # not reached: fail_at() raises
 
     return _ESCAPE_RE.sub(replace, body)
+
+
+_ESCAPE_U32 = (frozenset("0"), frozenset("0"), frozenset("01"), *[_HEX_DIGITS] * 5)
+
+
+def _string_error(text: str, start: int) -> tuple[str, int]:
+    """The first problem of the string literal opening at `text[start]`, and where, as protoc reports it.
+
+    protoc points at the character that does not fit: the end of the line for an unclosed string,
+    the first wrong digit of an escape.
+    """
+    quote, end, at = text[start], len(text), start + 1
+    while True:
+        if at >= end:
+            return "Unexpected end of string.", at
+        character = text[at]
+        if character == quote:
+            return "Malformed string.", start  # not reached for a literal the string pattern refused
+        if character == "\n":
+            return "Multiline strings are not allowed. Did you miss a \"?.", at
+        at += 1
+        if character != "\\":
+            continue
+        character = text[at:at + 1]
+        if character and character in "abfnrtv\\?'\"01234567":
+            at += 1
+            continue
+        if character in ("x", "X"):
+            expected, message = [_HEX_DIGITS], "Expected hex digits for escape sequence."
+        elif character == "u":
+            expected, message = [_HEX_DIGITS] * 4, "Expected four hex digits for \\u escape sequence."
+        elif character == "U":
+            expected, message = list(_ESCAPE_U32), "Expected eight hex digits up to 10ffff for \\U escape sequence"
+        else:
+            return "Invalid escape sequence in string literal.", at
+        at += 1
+        for allowed in expected:
+            if text[at:at + 1] not in allowed or at >= end:
+                return message, at
+            at += 1
 
 
 class _Source:
@@ -174,7 +243,7 @@ class _Source:
     (with the same regular expression) the first time one is asked for.
     """
 
-    __slots__ = ("_line_starts", "_offsets", "file", "kinds", "start", "strings", "text", "texts")
+    __slots__ = ("_line_starts", "_offsets", "file", "kinds", "lex_error", "start", "strings", "text", "texts")
 
     def __init__(self, text: str, file: str) -> None:
         self.text = text
@@ -185,6 +254,9 @@ class _Source:
         self.texts: list[str] = []
         self.kinds: list[str] = []
         self.strings: dict[int, str] = {}
+        # The first bad token and its error: the tokens stop there, and the error is raised when the
+        # parser gets that far, so an earlier syntax error is still the one reported, as protoc does.
+        self.lex_error: tuple[int, ProtoParseError] | None = None
 
     def token_offset(self, token: int) -> int:
         if self._offsets is None:
@@ -204,6 +276,8 @@ class _Source:
         raise ProtoParseError(message, self.file, line, column)
 
     def fail(self, message: str, token: int) -> NoReturn:
+        if self.lex_error is not None and token >= self.lex_error[0]:
+            raise self.lex_error[1]
         self.fail_at(message, self.token_offset(token))
 
     def tokenize(self) -> None:
@@ -213,7 +287,12 @@ class _Source:
             texts.pop()  # the end of text, matched once or twice
         kinds = [_FIRST_CHARACTER_KIND.get(text[0], _CHECK) for text in texts]
         for index in [index for index, kind in enumerate(kinds) if kind is _CHECK]:
-            kinds[index] = self.check(texts[index], index)
+            try:
+                kinds[index] = self.check(texts[index], index)
+            except ProtoParseError as error:
+                self.lex_error = (index, error)
+                del texts[index:], kinds[index:]
+                break
         texts.append("")
         kinds.append(_EOF)
         self.texts, self.kinds = texts, kinds
@@ -228,14 +307,17 @@ class _Source:
                 return _INT
             if _FLOAT_RE.fullmatch(text) and ("." in text or "e" in text or "E" in text):
                 return _FLOAT
-            self.fail(_number_error(text), index)
+            message, offset = _number_error(self.text, self.token_offset(index))
+            self.fail_at(message, offset)
         if first in "\"'" and len(text) > 1:
             self.strings[index] = _decode_string(text, self, index)
             return _STR
         if text == "/*":
-            self.fail("End-of-file inside block comment (the comment starts here).", index)
+            line, _ = self.location(index)
+            self.fail_at(f"End-of-file inside block comment. The comment starts on line {line}.", len(self.text))
         if first in "\"'":
-            self.fail("Multiline strings are not allowed. Did you miss a \"? (the string starts here)", index)
+            message, offset = _string_error(self.text, self.token_offset(index))
+            self.fail_at(message, offset)
         if text == "\ufeff":
             self.fail("A byte order mark is only allowed at the very start of the file.", index)
         self.fail(f"Unexpected character {text!r}.", index)
@@ -316,8 +398,9 @@ class MessageDef:
         return f"<MessageDef {self.full_name}>"
 
 
-# Symbol kinds other than messages and enums: aggregates can hold names.
-_PACKAGE, _SERVICE, _VALUE = "package", "service", "value"
+# Symbol kinds other than messages and enums: aggregates can hold names. A map field's synthetic
+# entry message is an aggregate too, so it hides outer names, but no field may name it as its type.
+_PACKAGE, _SERVICE, _VALUE, _MAP_ENTRY = "package", "service", "value", "map entry"
 _Symbol = Union[MessageDef, EnumDef, str]
 
 
@@ -336,6 +419,8 @@ class ProtoFile:
         self.fields: list[FieldDef] = []                # every field and extension, for resolution
         # (type name, scope, token, extension fields): extends, and rpc types (with no fields)
         self.extendees: list[tuple[str, str, int, list[FieldDef]]] = []
+        # (key type name, field, `map` token): map keys naming a message or enum, refused once resolved
+        self.named_map_keys: list[tuple[str, FieldDef, int]] = []
         self.symbols: dict[str, _Symbol] = {}
         self.dependencies: list[ProtoFile] = []          # direct imports that were found
         self.public_dependencies: list[ProtoFile] = []
@@ -390,6 +475,9 @@ class _Parser:
     # -- token helpers
 
     def error(self, message: str, index: int | None = None) -> NoReturn:
+        lex_error = self.source.lex_error
+        if lex_error is not None and self.i >= lex_error[0]:
+            raise lex_error[1]  # the parser ran into the bad token, maybe reporting where a construct began
         self.source.fail(message, self.i if index is None else index)
 
     # A token's text is enough to recognise a symbol or keyword: a string token keeps its quotes.
@@ -475,10 +563,13 @@ class _Parser:
 
     def parse(self) -> ProtoFile:
         try:
-            return self.parse_once()
+            file = self.parse_once()
         except RecursionError:
             # MAX_NESTING keeps well below Python's limit; this only fires when that limit was set lower.
             self.error("Definitions are nested too deeply for Python's recursion limit.")
+        if self.source.lex_error is not None:  # the text stopped at a bad token between two statements
+            raise self.source.lex_error[1]
+        return file
 
     def parse_once(self) -> ProtoFile:
         try:
@@ -487,7 +578,7 @@ class _Parser:
             # The package names every definition of the file, also those above it: start again knowing it.
             file = self.file
             for definitions in (file.imports, file.messages, file.all_messages, file.fields, file.extendees,
-                                file.symbols, file.warnings):
+                                file.named_map_keys, file.symbols, file.warnings):
                 definitions.clear()
             self.i = self.depth = 0
             self.open_enum_checks.clear()
@@ -544,6 +635,7 @@ class _Parser:
 
     def syntax_statement(self) -> None:
         file = self.file
+        keyword_at = self.i
         keyword = self.texts[self.i]
         self.i += 2
         at = self.i
@@ -556,8 +648,9 @@ class _Parser:
         else:
             if value not in ("2023", "2024"):
                 later = value.isdigit() and int(value) > 2024
-                self.error(f"Edition {value} is later than the maximum supported edition 2024" if later
-                           else f"Unknown edition \"{value}\".", at)
+                if later:
+                    self.error(f"Edition {value} is later than the maximum supported edition 2024", keyword_at)
+                self.error(f"Unknown edition \"{value}\".", at)
             file.syntax = "editions"
             file.edition = value
         self.end()
@@ -697,6 +790,7 @@ class _Parser:
                         self.i = i + 1
                         return
             elif kind is _EOF:
+                self.i = i
                 self.error("Unexpected end of stream while parsing aggregate value "
                            "(the value starts here).", opened)
             i += 1
@@ -800,9 +894,9 @@ class _Parser:
             if in_oneof:
                 self.error("Fields in oneofs must not have labels (required / optional / repeated).")
             if file.syntax == "editions" and label != "repeated":
-                self.error(f"Label \"{label}\" is not supported in editions."
-                           + (" Use features.field_presence = LEGACY_REQUIRED." if label == "required" else
-                              " By default, all singular fields have presence unless features.field_presence is set."))
+                self.error(f"Label \"{label}\" is not supported in editions"
+                           + (", use features.field_presence = LEGACY_REQUIRED." if label == "required" else
+                              ". By default, all singular fields have presence unless features.field_presence is set."))
             if file.syntax == "proto3" and label == "required":
                 self.error("Required fields are not allowed in proto3.")
             self.i += 1
@@ -810,17 +904,17 @@ class _Parser:
         key_type: str | None = None
         is_group = False
         if texts[type_at] == "map" and kinds[type_at] is _ID and texts[type_at + 1] == "<":
+            # protoc's parser stops at the `<` (it reads `map` as a type name first).
             if label:
-                self.error("Field labels (required/optional/repeated) are not allowed on map fields.", start)
+                self.error("Field labels (required/optional/repeated) are not allowed on map fields.", type_at + 1)
             if in_oneof:
-                self.error("Map fields are not allowed in oneofs.")
+                self.error("Map fields are not allowed in oneofs.", type_at + 1)
             if extendee:
-                self.error("Map fields are not allowed to be extensions.")
+                self.error("Map fields are not allowed to be extensions.", type_at + 1)
             self.i += 2
-            key_at = self.i
             key_type = self.type_name()
-            if key_type not in _MAP_KEY_TYPES:
-                self.error("Key in map fields cannot be float/double, bytes or message types.", key_at)
+            if key_type in SCALAR_TYPES and key_type not in _MAP_KEY_TYPES:
+                self.error("Key in map fields cannot be float/double, bytes or message types.", type_at)
             self.expect(",")
             if texts[self.i] == "group":
                 self.error("Expected type name.")
@@ -862,6 +956,8 @@ class _Parser:
             field_name = name
         full_name = self.qualify(scope, field_name)
         field = FieldDef(field_name, number, label, type_name, name_at, full_name, key_type)
+        if key_type is not None and key_type not in SCALAR_TYPES:
+            file.named_map_keys.append((key_type, field, type_at))
         field.json_name = json_name
         if is_group:
             field.target = group
@@ -873,7 +969,7 @@ class _Parser:
         self.define(full_name, _VALUE, name_at)
         if key_type is not None:
             # protoc makes a nested message for each map field; its name must be free too.
-            self.define(self.qualify(scope, _map_entry_name(field_name)), _VALUE, name_at)
+            self.define(self.qualify(scope, _map_entry_name(field_name)), _MAP_ENTRY, name_at)
         if numbers is not None:
             if number in numbers:
                 self.error(f"Field number {number} has already been used in \"{scope}\" by field "
@@ -1325,32 +1421,50 @@ def _resolve(file: ProtoFile) -> None:
         symbols.update(visible.symbols)
     for field in file.fields:
         if field.target is None:
-            target, tried = _lookup(symbols, field.type_name, field.full_name)
-            field.target = target
-            if target is None:
+            found, full, tried = _lookup(symbols, field.type_name, field.full_name)
+            if found == _MAP_ENTRY:
+                file.source.fail("map_entry should not be set explicitly. Use map<KeyType, ValueType> instead.",
+                                 field.token)
+            if isinstance(found, (MessageDef, EnumDef)):
+                field.target = found
+            else:
                 file.warnings.append(
                     f"{file.location(field.token)}: type \"{field.type_name}\" of field \"{field.name}\" "
-                    f"{tried}; the column is UNKNOWN")
+                    f"{tried if found is None else 'is not a message or enum type'}; the column is UNKNOWN")
+    for key_type, field, token in file.named_map_keys:
+        # protoc refuses any key that is not a scalar; which message it gives depends on what the name is.
+        found, _, tried = _lookup(symbols, key_type, field.full_name)
+        if found is None:
+            file.source.fail(f"\"{key_type}\" {tried}.", token)
+        file.source.fail("Key in map fields cannot be enum types." if isinstance(found, EnumDef) else
+                         "Key in map fields cannot be float/double, bytes or message types.", token)
     for type_name, scope, token, extensions in file.extendees:
         if type_name in SCALAR_TYPES:
             continue
-        target, tried = _lookup(symbols, type_name, scope + ".x")
-        if target is None:
+        # The extendee is looked up among all names, not only types: a field or enum in between hides a message.
+        found, full, tried = _lookup(symbols, type_name, scope + ".x", types_only=False)
+        if found is None:
             file.warnings.append(f"{file.location(token)}: type \"{type_name}\" {tried}")
-        elif isinstance(target, MessageDef):
-            for extension in extensions:
-                if not any(low <= extension.number <= high for low, high in target.extension_ranges):
-                    file.source.fail(f"\"{target.full_name}\" does not declare {extension.number} as an "
-                                     "extension number.", extension.token + 2)
+            continue
+        if not isinstance(found, MessageDef) and found != _MAP_ENTRY:
+            file.source.fail(f"\"{type_name}\" is not a message type.", token)
+        ranges = found.extension_ranges if isinstance(found, MessageDef) else []
+        for extension in extensions:
+            if not any(low <= extension.number <= high for low, high in ranges):
+                file.source.fail(f"\"{full}\" does not declare {extension.number} as an "
+                                 "extension number.", extension.token + 2)
 
 
-def _lookup(symbols: dict[str, _Symbol], name: str, relative_to: str) -> tuple[MessageDef | EnumDef | None, str]:
-    """Find a type from the scope of `relative_to`: innermost scope first, the first part binding."""
+def _lookup(symbols: dict[str, _Symbol], name: str, relative_to: str, *, types_only: bool = True
+            ) -> tuple[_Symbol | None, str, str]:
+    """protoc's name lookup from the scope of `relative_to`: innermost scope first, the first part binding.
+
+    Gives the symbol found, its full name, and why nothing was found. With `types_only`, a
+    single name skips symbols that are no type (fields, enum values, packages), as protoc does
+    for field types; a dotted name binds its first part to the innermost aggregate of that name.
+    """
     if name.startswith("."):
-        found = symbols.get(name[1:])
-        if isinstance(found, (MessageDef, EnumDef)):
-            return found, ""
-        return None, "is not defined" if found is None else "is not a message or enum type"
+        return symbols.get(name[1:]), name[1:], "is not defined"
     first, dot, rest = name.partition(".")
     scope = relative_to.rpartition(".")[0]
     while True:
@@ -1358,17 +1472,14 @@ def _lookup(symbols: dict[str, _Symbol], name: str, relative_to: str) -> tuple[M
         found = symbols.get(candidate)
         if found is not None:
             if dot:
-                if found != _VALUE:  # only a message, enum, package or service holds names
+                if found != _VALUE:  # only a message, enum, package, service or map entry holds names
                     full = f"{candidate}.{rest}"
-                    target = symbols.get(full)
-                    if isinstance(target, (MessageDef, EnumDef)):
-                        return target, ""
-                    return None, (f"is resolved to \"{full}\", which is not defined (the innermost scope "
-                                  "is searched first)" if target is None else "is not a message or enum type")
-            elif isinstance(found, (MessageDef, EnumDef)):
-                return found, ""
+                    return symbols.get(full), full, (f"is resolved to \"{full}\", which is not defined (the "
+                                                     "innermost scope is searched first)")
+            elif not types_only or isinstance(found, (MessageDef, EnumDef)) or found == _MAP_ENTRY:
+                return found, candidate, ""
         if not scope:
-            return None, "is not defined"
+            return None, name, "is not defined"
         scope = scope.rpartition(".")[0]
 
 
@@ -1462,7 +1573,7 @@ class _TreeBuilder:
             raise ProtoParseError(f"message {self.root.full_name} expands to more than {self.max_columns} "
                                   "columns, too many to ingest", self.root.file.path)
         if field.is_map:
-            key = {"name": "key", "dataType": SCALAR_TYPES[field.key_type or "string"]}
+            key = {"name": "key", "dataType": SCALAR_TYPES.get(field.key_type or "string", "UNKNOWN")}
             return {"name": field.name, "dataType": "MAP", "children": [key, self.typed("value", field.target)]}
         column = self.typed(field.name, field.target)
         if field.label == "repeated":

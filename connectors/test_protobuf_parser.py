@@ -97,21 +97,23 @@ def test_number_forms_in_option_values(value: str) -> None:
     parse_text(f'syntax = "proto2"; message M {{ optional double d = 1 [default = {value}]; }}')
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("0.0.0", "Already saw decimal point"),
-    ("1to3", "Need space between number and identifier"),
-    ("08", "leading zero must be in octal"),
-    ("0x", "must be followed by hex digits"),
-    ("1e", "must be followed by exponent"),
-    ("1e+", "must be followed by exponent"),
-    ("012.5", "Hex and octal numbers must be integers"),
-    ("0x1.5", "Need space"),
-    ("1.0f", "Need space between number and identifier"),
+# protoc 35.1's message and column for each: it points at the first character that does not fit.
+@pytest.mark.parametrize(("value", "message", "column"), [
+    ("0.0.0", "Already saw decimal point or exponent; can't have another one.", 68),
+    ("1to3", "Need space between number and identifier.", 66),
+    ("08", "Numbers starting with leading zero must be in octal.", 66),
+    ("09.5", "Numbers starting with leading zero must be in octal.", 66),
+    ("0x", "\"0x\" must be followed by hex digits.", 67),
+    ("1e", "\"e\" must be followed by exponent.", 67),
+    ("1e+", "\"e\" must be followed by exponent.", 68),
+    ("012.5", "Hex and octal numbers must be integers.", 68),
+    ("0x1.5", "Hex and octal numbers must be integers.", 68),
+    ("1.0f", "Need space between number and identifier.", 68),
 ])
-def test_malformed_numbers(value: str, message: str) -> None:
+def test_malformed_numbers(value: str, message: str, column: int) -> None:
     error = error_of(f'syntax = "proto2"; message M {{ optional double d = 1 [default = {value}]; }}')
-    assert message in error.message
-    assert (error.line, error.column) == (1, 65)
+    assert error.message == message
+    assert (error.line, error.column) == (1, column)
 
 
 def test_field_numbers_in_hex_and_octal() -> None:
@@ -125,8 +127,9 @@ def test_byte_order_mark_only_at_start() -> None:
 
 
 @pytest.mark.parametrize(("text", "where"), [
-    ('syntax = "proto3";\nmessage M { int32 a = 1; }\n/* open', (3, 1)),
-    ('syntax = "proto3";\noption x = "abc\n;', (2, 12)),
+    # protoc reports an open comment at the end of the text and an open string at the end of its line.
+    ('syntax = "proto3";\nmessage M { int32 a = 1; }\n/* open', (3, 8)),
+    ('syntax = "proto3";\noption x = "abc\n;', (2, 16)),
     ('syntax = "proto3";\nmessage M { int32 é = 1; }', (2, 19)),
     ('syntax = "proto3";\nmessage M { int32 a = 1; } \x00', (2, 28)),
 ])
@@ -208,7 +211,6 @@ def test_options_of_every_shape() -> None:
     ('syntax = "proto3"; message M { int32 a = -1; }', "Expected field number."),
     ('syntax = "proto3"; message M { required int32 a = 1; }', "Required fields are not allowed in proto3."),
     ('syntax = "proto3"; message M { oneof o { optional int32 a = 1; } }', "must not have labels"),
-    ('syntax = "proto3"; message M { map<M, string> m = 1; }', "Key in map fields"),
     ('syntax = "proto3"; message M { map<bytes, string> m = 1; }', "Key in map fields"),
     ('syntax = "proto2"; message M { extend M { map<string, string> m = 1; } }', "not allowed to be extensions"),
     ('edition = "2023"; message M { group G = 1 {} }', "Group syntax is no longer supported in editions"),
