@@ -358,7 +358,7 @@ class FieldDef:
     """A field of a message (or an extension); `target` is set by resolution."""
 
     __slots__ = ("full_name", "is_map", "json_name", "key_type", "label", "name", "number", "target", "token",
-                 "type_name")
+                 "type_name", "type_token")
 
     def __init__(self, name: str, number: int, label: str, type_name: str, token: int, full_name: str,
                  key_type: str | None = None) -> None:
@@ -369,6 +369,7 @@ class FieldDef:
         self.key_type = key_type        # map key type, None for other fields
         self.is_map = key_type is not None
         self.token = token
+        self.type_token = token         # where the type is written (`map` for a map), for messages about it
         self.full_name = full_name      # its type is looked up from the scopes around it
         self.json_name: str | None = None  # a custom json_name, if given
         self.target: str | MessageDef | EnumDef | None = SCALAR_TYPES.get(type_name)
@@ -956,6 +957,7 @@ class _Parser:
             field_name = name
         full_name = self.qualify(scope, field_name)
         field = FieldDef(field_name, number, label, type_name, name_at, full_name, key_type)
+        field.type_token = type_at
         if key_type is not None and key_type not in SCALAR_TYPES:
             file.named_map_keys.append((key_type, field, type_at))
         field.json_name = json_name
@@ -1350,7 +1352,9 @@ class _Loader:
         self.loading.append(key)
         for import_name, modifier, token in file.imports:
             if modifier == "option":
-                continue  # option imports serve options only, which never become columns
+                # Option imports serve options only, which never become columns: not read, only looked for.
+                self.look_for_option_import(file, import_name, token, folder)
+                continue
             dependency = self.load_import(file, import_name, token, folder)
             if dependency is None:
                 continue
@@ -1379,6 +1383,16 @@ class _Loader:
         file.warnings.append(f"{file.location(token)}: import \"{name}\" was not found (searched {roots}); "
                              "its types are UNKNOWN")
         return None
+
+    def look_for_option_import(self, file: ProtoFile, name: str, token: int, folder: str) -> None:
+        refused = _check_import_name(name)
+        if refused:
+            file.source.fail(f"Import \"{name}\" is refused: {refused}.", token)
+        roots = [*self.import_paths, folder]
+        if name in WELL_KNOWN_FILES or any(os.path.isfile(os.path.join(root, *name.split("/"))) for root in roots):
+            return
+        file.warnings.append(f"{file.location(token)}: import option \"{name}\" was not found (searched "
+                             f"{', '.join(root or '.' for root in roots)}); protoc needs it for the options")
 
     def resolve_all(self) -> None:
         for file in self.files:
@@ -1419,17 +1433,24 @@ def _resolve(file: ProtoFile) -> None:
     symbols: dict[str, _Symbol] = {}
     for visible in reversed(_visible_files(file)):
         symbols.update(visible.symbols)
+    extension_ids = {id(extension) for *_, fields in file.extendees for extension in fields}
     for field in file.fields:
         if field.target is None:
             found, full, tried = _lookup(symbols, field.type_name, field.full_name)
             if found == _MAP_ENTRY:
                 file.source.fail("map_entry should not be set explicitly. Use map<KeyType, ValueType> instead.",
-                                 field.token)
+                                 field.type_token)
             if isinstance(found, (MessageDef, EnumDef)):
                 field.target = found
+                if (isinstance(found, EnumDef) and file.syntax == "proto3" and found.file.syntax == "proto2"
+                        and id(field) not in extension_ids):
+                    scope = field.full_name.rpartition(".")[0]
+                    user = f"{scope}.{_map_entry_name(field.name)}" if field.is_map else scope
+                    file.source.fail(f"Enum type \"{found.full_name}\" is not an open enum, but is used in "
+                                     f"\"{user}\" which is a proto3 message type.", field.type_token)
             else:
                 file.warnings.append(
-                    f"{file.location(field.token)}: type \"{field.type_name}\" of field \"{field.name}\" "
+                    f"{file.location(field.type_token)}: type \"{field.type_name}\" of field \"{field.name}\" "
                     f"{tried if found is None else 'is not a message or enum type'}; the column is UNKNOWN")
     for key_type, field, token in file.named_map_keys:
         # protoc refuses any key that is not a scalar; which message it gives depends on what the name is.
@@ -1448,11 +1469,18 @@ def _resolve(file: ProtoFile) -> None:
             continue
         if not isinstance(found, MessageDef) and found != _MAP_ENTRY:
             file.source.fail(f"\"{type_name}\" is not a message type.", token)
+        if extensions and file.syntax == "proto3" and full not in _PROTO3_EXTENDEES:
+            file.source.fail("Extensions in proto3 are only allowed for defining options.", token)
         ranges = found.extension_ranges if isinstance(found, MessageDef) else []
         for extension in extensions:
             if not any(low <= extension.number <= high for low, high in ranges):
                 file.source.fail(f"\"{full}\" does not declare {extension.number} as an "
                                  "extension number.", extension.token + 2)
+
+
+# The only messages a proto3 file may extend: those of custom options.
+_PROTO3_EXTENDEES = frozenset(f"google.protobuf.{kind}Options" for kind in (
+    "File", "Message", "Field", "Oneof", "Enum", "EnumValue", "Service", "Method", "ExtensionRange"))
 
 
 def _lookup(symbols: dict[str, _Symbol], name: str, relative_to: str, *, types_only: bool = True

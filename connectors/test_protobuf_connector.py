@@ -119,7 +119,7 @@ def test_unresolved_type_is_unknown_with_a_warning(tmp_path: Path) -> None:
     columns = result.rights[-1].to_dict()["columns"]
     assert [(c["dataType"], c.get("arrayDataType")) for c in columns] == [("UNKNOWN", None), ("ARRAY", "UNKNOWN")]
     assert result.status.warnings == 2
-    assert f"{path}:3:11: type \"Missing\"" in result.status.warning_details[0][1]
+    assert f"{path}:3:3: type \"Missing\"" in result.status.warning_details[0][1]
 
 
 def test_syntax_error_is_one_located_failure(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ def test_a_field_cannot_name_a_map_entry_even_with_a_message_of_that_name_outsid
     text = ('syntax = "proto3";\nmessage FooEntry { int32 top = 1; }\n'
             'message M { map<string, int32> foo = 1; FooEntry x = 2; }\n')
     assert error_at(tmp_path, text) == (
-        "3:50: map_entry should not be set explicitly. Use map<KeyType, ValueType> instead.")
+        "3:41: map_entry should not be set explicitly. Use map<KeyType, ValueType> instead.")
 
 
 def test_a_map_entry_hides_outer_names_for_the_first_part_of_a_dotted_name(tmp_path: Path) -> None:
@@ -71,6 +71,56 @@ def test_an_extendee_that_is_not_a_message_is_refused(tmp_path: Path, between: s
     text = ('syntax = "proto2";\nmessage X { optional int32 b = 1; extensions 10 to 20; }\n'
             f"message M {{ {between} extend X {{ optional int32 e = 10; }} }}\n")
     assert error_at(tmp_path, text) == f'{where}: "X" is not a message type.'
+
+
+# --- proto3 files and proto2 definitions ----------------------------------------------------------
+
+CLOSED = 'syntax = "proto2";\npackage p;\nenum C { A = 0; B = 1; }\nmessage Ext { extensions 100 to 200; }\n'
+
+
+@pytest.mark.parametrize(("field", "where", "user"), [
+    ("p.C c = 1;", "3:13", "M"),
+    ("repeated p.C c = 1;", "3:22", "M"),
+    ("oneof o { p.C c = 1; }", "3:23", "M"),
+    ("map<string, p.C> c = 1;", "3:13", "M.CEntry"),
+])
+def test_a_proto3_message_cannot_use_a_closed_enum(tmp_path: Path, field: str, where: str, user: str) -> None:
+    (tmp_path / "p2.proto").write_text(CLOSED)
+    text = f'syntax = "proto3";\nimport "p2.proto";\nmessage M {{ {field} }}\n'
+    assert error_at(tmp_path, text) == (
+        f'{where}: Enum type "p.C" is not an open enum, but is used in "{user}" which is a proto3 message type.')
+
+
+def test_editions_may_use_a_closed_enum(tmp_path: Path) -> None:
+    (tmp_path / "p2.proto").write_text(CLOSED)
+    proto = parsed(tmp_path, 'edition = "2023";\nimport "p2.proto";\nmessage M { p.C c = 1; }\n')
+    assert message_columns(proto.all_messages["M"]) == [{"name": "c", "dataType": "ENUM"}]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("extendee", ["p.Ext", "google.protobuf.FeatureSet", "google.protobuf.SourceCodeInfo"])
+def test_proto3_extends_only_options(tmp_path: Path, extendee: str) -> None:
+    (tmp_path / "p2.proto").write_text(CLOSED)
+    text = (f'syntax = "proto3";\nimport "p2.proto";\nimport "google/protobuf/descriptor.proto";\n'
+            f"extend {extendee} {{ int32 x = 100; }}\n")
+    assert error_at(tmp_path, text) == "4:8: Extensions in proto3 are only allowed for defining options."
+
+
+def test_proto3_custom_options_of_every_kind_are_accepted(tmp_path: Path) -> None:
+    kinds = ["File", "Message", "Field", "Oneof", "Enum", "EnumValue", "Service", "Method", "ExtensionRange"]
+    extends = "".join(f"extend google.protobuf.{kind}Options {{ int32 x{kind} = 50000; }}\n" for kind in kinds)
+    proto = parsed(tmp_path, f'syntax = "proto3";\nimport "google/protobuf/descriptor.proto";\n{extends}')
+    assert proto.warnings == []  # type: ignore[attr-defined]
+
+
+def test_a_missing_option_import_is_a_warning(tmp_path: Path) -> None:
+    proto = parsed(tmp_path, 'edition = "2024";\nimport option "missing.proto";\nmessage M { int32 a = 1; }\n')
+    assert len(proto.warnings) == 1 and '2:1: import option "missing.proto" was not found' in (  # type: ignore[attr-defined]
+        proto.warnings[0])  # type: ignore[attr-defined]
+
+
+def test_unresolved_types_are_reported_where_the_type_is_written(tmp_path: Path) -> None:
+    proto = parsed(tmp_path, 'syntax = "proto3";\nmessage M {\n  repeated  .a.Missing m = 1;\n}\n')
+    assert ':3:13: type ".a.Missing" of field "m" is not defined' in proto.warnings[0]  # type: ignore[attr-defined]
 
 
 # --- map keys --------------------------------------------------------------------------------------
