@@ -423,6 +423,7 @@ class ProtoFile:
         # (key type name, field, `map` token): map keys naming a message or enum, refused once resolved
         self.named_map_keys: list[tuple[str, FieldDef, int]] = []
         self.symbols: dict[str, _Symbol] = {}
+        self.symbol_tokens: dict[str, int] = {}          # where each symbol is defined, for messages
         self.dependencies: list[ProtoFile] = []          # direct imports that were found
         self.public_dependencies: list[ProtoFile] = []
         self.warnings: list[str] = []
@@ -455,9 +456,10 @@ class _Reserved:
 class _LatePackage(Exception):
     """A package statement below definitions: the parse starts again with the package known."""
 
-    def __init__(self, package: str) -> None:
+    def __init__(self, package: str, token: int) -> None:
         super().__init__(package)
         self.package = package
+        self.token = token
 
 
 class _Parser:
@@ -555,6 +557,7 @@ class _Parser:
             self.error(f"\"{name}\" is already defined in \"{scope}\"." if scope
                        else f"\"{name}\" is already defined.", index)
         symbols[full_name] = symbol
+        self.file.symbol_tokens[full_name] = index
 
     @staticmethod
     def qualify(scope: str, name: str) -> str:
@@ -579,12 +582,12 @@ class _Parser:
             # The package names every definition of the file, also those above it: start again knowing it.
             file = self.file
             for definitions in (file.imports, file.messages, file.all_messages, file.fields, file.extendees,
-                                file.named_map_keys, file.symbols, file.warnings):
+                                file.named_map_keys, file.symbols, file.symbol_tokens, file.warnings):
                 definitions.clear()
             self.i = self.depth = 0
             self.open_enum_checks.clear()
             self.json_checks.clear()
-            self.declare_package(late.package)
+            self.declare_package(late.package, late.token)
             return self.statements()
 
     def statements(self) -> ProtoFile:
@@ -667,19 +670,21 @@ class _Parser:
         return True
 
     def package_statement(self) -> None:
+        at = self.i  # protoc places package errors at the keyword
         self.i += 1
         name = self.dotted("Expected package name.")
         if name != self.file.package:
             if self.file.symbols:
-                raise _LatePackage(name)
-            self.declare_package(name)
+                raise _LatePackage(name, at)
+            self.declare_package(name, at)
         self.end()
 
-    def declare_package(self, name: str) -> None:
+    def declare_package(self, name: str, at: int) -> None:
         self.file.package = name
         parts = name.split(".")
         for count in range(1, len(parts) + 1):
             self.file.symbols[".".join(parts[:count])] = _PACKAGE
+            self.file.symbol_tokens[".".join(parts[:count])] = at
 
     def import_statement(self) -> None:
         at = self.i
@@ -1395,7 +1400,10 @@ class _Loader:
                              f"{', '.join(root or '.' for root in roots)}); protoc needs it for the options")
 
     def resolve_all(self) -> None:
+        """Check and resolve each file, dependencies first, as protoc builds them."""
+        owners: dict[str, tuple[_Symbol, ProtoFile]] = {}
         for file in self.files:
+            _check_unique_names(file, owners)
             _resolve(file)
 
 
@@ -1426,6 +1434,26 @@ def _visible_files(file: ProtoFile) -> list[ProtoFile]:
         order.append(dependency)
         stack.extend(dependency.public_dependencies)
     return order
+
+
+def _check_unique_names(file: ProtoFile, owners: dict[str, tuple[_Symbol, ProtoFile]]) -> None:
+    """No two files may define the same name (packages excepted): protoc checks this across its pool."""
+    clashes = []
+    for name, symbol in file.symbols.items():
+        owner = owners.setdefault(name, (symbol, file))
+        if owner[1] is not file and (symbol != _PACKAGE or owner[0] != _PACKAGE):
+            clashes.append(name)
+    if not clashes:
+        return
+    # protoc names a message after its contents: report the first clash that holds no other.
+    tokens = file.symbol_tokens
+    name = min(clashes, key=tokens.__getitem__)
+    inner = [clash for clash in clashes if clash.startswith(name + ".")]
+    while inner:
+        name = min(inner, key=tokens.__getitem__)
+        inner = [clash for clash in inner if clash.startswith(name + ".")]
+    kind = " (as something other than a package)" if file.symbols[name] == _PACKAGE else ""
+    file.source.fail(f"\"{name}\" is already defined{kind} in file \"{owners[name][1].name}\".", tokens[name])
 
 
 def _resolve(file: ProtoFile) -> None:

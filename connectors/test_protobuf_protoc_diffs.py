@@ -197,3 +197,30 @@ def test_a_message_literal_running_into_a_bad_token_reports_the_token() -> None:
         parse_text(text, "t.proto")
     assert (caught.value.line, caught.value.column, caught.value.message) == (
         4, 7, "Need space between number and identifier.")
+
+
+# --- names defined in two files ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("imported", "text", "expected"), [
+    ('syntax = "proto3";\npackage foo;\nmessage M { int32 a = 1; }\n',
+     'syntax = "proto3";\npackage foo;\nimport "a.proto";\nmessage M { int32 a = 1; }\n',
+     '4:19: "foo.M.a" is already defined in file "a.proto".'),  # protoc names the contents first
+    ('syntax = "proto3";\npackage foo;\nmessage M {}\n',
+     'syntax = "proto3";\npackage foo.M;\nimport "a.proto";\nmessage N {}\n',
+     '2:1: "foo.M" is already defined (as something other than a package) in file "a.proto".'),
+    ('syntax = "proto3";\npackage foo;\nenum E { A = 0; }\n',
+     'syntax = "proto3";\npackage foo;\nimport "a.proto";\nmessage A {}\n',
+     '4:9: "foo.A" is already defined in file "a.proto".'),
+])
+def test_a_name_defined_in_two_files_is_refused(tmp_path: Path, imported: str, text: str, expected: str) -> None:
+    # Before, the later definition silently replaced the earlier one in name lookups.
+    (tmp_path / "a.proto").write_text(imported)
+    assert error_at(tmp_path, text) == expected
+
+
+def test_two_files_may_share_a_package(tmp_path: Path) -> None:
+    (tmp_path / "a.proto").write_text('syntax = "proto3";\npackage foo.bar;\nmessage A { int32 a = 1; }\n')
+    proto = parsed(tmp_path, 'syntax = "proto3";\npackage foo.bar;\nimport "a.proto";\nmessage B { A a = 1; }\n')
+    columns = message_columns(proto.all_messages["foo.bar.B"])  # type: ignore[attr-defined]
+    assert columns == [{"name": "a", "dataType": "RECORD", "children": [{"name": "a", "dataType": "INT"}]}]
