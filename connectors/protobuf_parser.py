@@ -399,6 +399,9 @@ class MessageDef:
         return f"<MessageDef {self.full_name}>"
 
 
+_LATER_EDITIONS = frozenset(["2026", "99997_TEST_ONLY", "99998_TEST_ONLY", "99999_TEST_ONLY", "MAX"])
+_EARLIER_EDITIONS = frozenset(["LEGACY", "1_TEST_ONLY", "2_TEST_ONLY"])
+
 # Symbol kinds other than messages and enums: aggregates can hold names. A map field's synthetic
 # entry message is an aggregate too, so it hides outer names, but no field may name it as its type.
 _PACKAGE, _SERVICE, _VALUE, _MAP_ENTRY = "package", "service", "value", "map entry"
@@ -474,6 +477,7 @@ class _Parser:
         self.depth = 0
         self.open_enum_checks: list[int] = []   # editions enums starting at a nonzero value
         self.json_checks: list[tuple[str, int]] = []   # editions JSON name conflicts
+        self.unsupported_edition: tuple[str, int] | None = None  # reported after the parse, as protoc does
 
     # -- token helpers
 
@@ -573,6 +577,8 @@ class _Parser:
             self.error("Definitions are nested too deeply for Python's recursion limit.")
         if self.source.lex_error is not None:  # the text stopped at a bad token between two statements
             raise self.source.lex_error[1]
+        if self.unsupported_edition is not None:
+            self.error(*self.unsupported_edition)
         return file
 
     def parse_once(self) -> ProtoFile:
@@ -651,10 +657,19 @@ class _Parser:
             file.syntax = value
         else:
             if value not in ("2023", "2024"):
-                later = value.isdigit() and int(value) > 2024
-                if later:
-                    self.error(f"Edition {value} is later than the maximum supported edition 2024", keyword_at)
-                self.error(f"Unknown edition \"{value}\".", at)
+                # protoc knows these names from its Edition enum, and refuses them only after the parse.
+                if value in _LATER_EDITIONS:
+                    self.unsupported_edition = (
+                        f"Edition {value} is later than the maximum supported edition 2024", keyword_at)
+                elif value in _EARLIER_EDITIONS:
+                    self.unsupported_edition = (
+                        f"Edition {value} is earlier than the minimum supported edition PROTO2", keyword_at)
+                elif value == "UNSTABLE":
+                    self.unsupported_edition = (
+                        "is a file using edition UNSTABLE, which is later than the protoc maximum supported "
+                        "edition 2024.", keyword_at)
+                else:
+                    self.error(f"Unknown edition \"{value}\".", at)
             file.syntax = "editions"
             file.edition = value
         self.end()
@@ -797,8 +812,8 @@ class _Parser:
                         return
             elif kind is _EOF:
                 self.i = i
-                self.error("Unexpected end of stream while parsing aggregate value "
-                           "(the value starts here).", opened)
+                line, _ = self.source.location(opened)  # protoc reports the end of the text
+                self.error(f"Unexpected end of stream while parsing aggregate value. The value starts on line {line}.")
             i += 1
 
     def compact_options(self, field_type: str | None = None, name_at: int = 0, label: str = "") -> str | None:

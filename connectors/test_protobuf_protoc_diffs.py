@@ -224,3 +224,24 @@ def test_two_files_may_share_a_package(tmp_path: Path) -> None:
     proto = parsed(tmp_path, 'syntax = "proto3";\npackage foo.bar;\nimport "a.proto";\nmessage B { A a = 1; }\n')
     columns = message_columns(proto.all_messages["foo.bar.B"])  # type: ignore[attr-defined]
     assert columns == [{"name": "a", "dataType": "RECORD", "children": [{"name": "a", "dataType": "INT"}]}]
+
+
+def test_an_unclosed_message_literal_is_reported_at_the_end_of_the_text(tmp_path: Path) -> None:
+    assert error_at(tmp_path, 'syntax = "proto3";\noption x = { a: 1 ;\n\nmessage M {}\n') == (
+        "5:1: Unexpected end of stream while parsing aggregate value. The value starts on line 2.")
+
+
+@pytest.mark.parametrize(("edition", "expected"), [
+    ("2025", '1:11: Unknown edition "2025".'),  # protoc only knows the editions of its enum
+    ("99999", '1:11: Unknown edition "99999".'),
+    ("MAX", "1:1: Edition MAX is later than the maximum supported edition 2024"),
+    ("99998_TEST_ONLY", "1:1: Edition 99998_TEST_ONLY is later than the maximum supported edition 2024"),
+    ("LEGACY", "1:1: Edition LEGACY is earlier than the minimum supported edition PROTO2"),
+    ("1_TEST_ONLY", "1:1: Edition 1_TEST_ONLY is earlier than the minimum supported edition PROTO2"),
+])
+def test_editions_protoc_does_not_support(tmp_path: Path, edition: str, expected: str) -> None:
+    assert error_at(tmp_path, f'edition = "{edition}";\nmessage M {{ int32 a = 1; }}\n') == expected
+
+
+def test_an_unsupported_edition_is_reported_after_the_syntax_errors(tmp_path: Path) -> None:
+    assert error_at(tmp_path, 'edition = "2026";\nmessage M { int32 a = ; }\n') == "2:23: Expected field number."
