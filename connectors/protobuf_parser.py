@@ -345,13 +345,15 @@ _MAX_FIELD_NUMBER = 536_870_911
 class EnumDef:
     """An enum definition: only its name matters for columns."""
 
-    __slots__ = ("file", "full_name", "name", "token")
+    __slots__ = ("file", "full_name", "name", "nested", "token", "visibility")
 
     def __init__(self, name: str, full_name: str, file: ProtoFile, token: int) -> None:
         self.name = name
         self.full_name = full_name
         self.file = file
         self.token = token
+        self.visibility = ""   # edition 2024's `export` or `local` when written
+        self.nested = False    # defined inside a message
 
 
 class FieldDef:
@@ -378,13 +380,16 @@ class FieldDef:
 class MessageDef:
     """A message (or a group's message): its fields in declaration order."""
 
-    __slots__ = ("extension_ranges", "fields", "file", "full_name", "messages", "name", "token")
+    __slots__ = ("extension_ranges", "fields", "file", "full_name", "messages", "name", "nested", "token",
+                 "visibility")
 
     def __init__(self, name: str, full_name: str, file: ProtoFile, token: int) -> None:
         self.name = name
         self.full_name = full_name
         self.file = file
         self.token = token
+        self.visibility = ""   # edition 2024's `export` or `local` when written
+        self.nested = False    # defined inside a message
         self.fields: list[FieldDef] = []
         self.messages: list[MessageDef] = []   # nested messages, groups included
         self.extension_ranges: list[tuple[int, int]] = []  # inclusive; `max` taken as 2**31 - 1 (MessageSet)
@@ -427,6 +432,7 @@ class ProtoFile:
         self.named_map_keys: list[tuple[str, FieldDef, int]] = []
         self.symbols: dict[str, _Symbol] = {}
         self.symbol_tokens: dict[str, int] = {}          # where each symbol is defined, for messages
+        self.default_visibility = "EXPORT_TOP_LEVEL"      # features.default_symbol_visibility (edition 2024)
         self.dependencies: list[ProtoFile] = []          # direct imports that were found
         self.public_dependencies: list[ProtoFile] = []
         self.warnings: list[str] = []
@@ -478,6 +484,7 @@ class _Parser:
         self.open_enum_checks: list[int] = []   # editions enums starting at a nonzero value
         self.json_checks: list[tuple[str, int]] = []   # editions JSON name conflicts
         self.unsupported_edition: tuple[str, int] | None = None  # reported after the parse, as protoc does
+        self.written_visibility = ""  # `export` or `local` just read, for the message or enum after it
 
     # -- token helpers
 
@@ -630,6 +637,8 @@ class _Parser:
                     enums_closed = value == "CLOSED"
                 if option == "features.json_format":
                     legacy_json = value == "LEGACY_BEST_EFFORT"
+                if option == "features.default_symbol_visibility":
+                    file.default_visibility = value
             elif self.visibility():
                 if texts[self.i] == "message":
                     self.message(file.package, file.messages)
@@ -681,6 +690,7 @@ class _Parser:
             return False
         if self.texts[i + 1] not in ("message", "enum"):
             self.error("'local' and 'export' visibility modifiers are valid only on 'message' and 'enum'")
+        self.written_visibility = self.texts[i]
         self.i = i + 1
         return True
 
@@ -863,6 +873,8 @@ class _Parser:
     def new_message(self, name: str, scope: str, index: int, siblings: list[MessageDef]) -> MessageDef:
         full_name = self.qualify(scope, name)
         message = MessageDef(name, full_name, self.file, index)
+        message.visibility, self.written_visibility = self.written_visibility, ""
+        message.nested = self.depth > 0
         self.define(full_name, message, index)
         self.file.all_messages[full_name] = message
         siblings.append(message)
@@ -1179,7 +1191,10 @@ class _Parser:
         name_at = self.i
         name = self.ident("Expected enum name.")
         full_name = self.qualify(scope, name)
-        self.define(full_name, EnumDef(name, full_name, self.file, name_at), name_at)
+        definition = EnumDef(name, full_name, self.file, name_at)
+        definition.visibility, self.written_visibility = self.written_visibility, ""
+        definition.nested = self.depth > 0
+        self.define(full_name, definition, name_at)
         self.expect("{")
         first_number_at: int | None = None
         closed: bool | None = None   # features.enum_type set on the enum itself
@@ -1483,7 +1498,11 @@ def _resolve(file: ProtoFile) -> None:
             if found == _MAP_ENTRY:
                 file.source.fail("map_entry should not be set explicitly. Use map<KeyType, ValueType> instead.",
                                  field.type_token)
-            if isinstance(found, (MessageDef, EnumDef)):
+            hidden = _hidden_from(found, file)
+            if hidden:
+                file.warnings.append(f"{file.location(field.type_token)}: type \"{field.type_name}\" of field "
+                                     f"\"{field.name}\" {hidden}; the column is UNKNOWN")
+            elif isinstance(found, (MessageDef, EnumDef)):
                 field.target = found
                 if (isinstance(found, EnumDef) and file.syntax == "proto3" and found.file.syntax == "proto2"
                         and id(field) not in extension_ids):
@@ -1512,6 +1531,10 @@ def _resolve(file: ProtoFile) -> None:
             continue
         if not isinstance(found, MessageDef) and found != _MAP_ENTRY:
             file.source.fail(f"\"{type_name}\" is not a message type.", token)
+        hidden = _hidden_from(found, file)
+        if hidden:
+            file.warnings.append(f"{file.location(token)}: type \"{type_name}\" {hidden}")
+            continue
         if extensions and file.syntax == "proto3" and full not in _PROTO3_EXTENDEES:
             file.source.fail("Extensions in proto3 are only allowed for defining options.", token)
         ranges = found.extension_ranges if isinstance(found, MessageDef) else []
@@ -1519,6 +1542,22 @@ def _resolve(file: ProtoFile) -> None:
             if not any(low <= extension.number <= high for low, high in ranges):
                 file.source.fail(f"\"{full}\" does not declare {extension.number} as an "
                                  "extension number.", extension.token + 2)
+
+
+def _hidden_from(found: _Symbol | None, file: ProtoFile) -> str:
+    """Why an edition 2024 message or enum of another file may not be used in `file`, or ""."""
+    if not isinstance(found, (MessageDef, EnumDef)) or found.file is file or found.file.edition < "2024":
+        return ""
+    if found.visibility:
+        if found.visibility == "export":
+            return ""
+        why = "is marked 'local'"
+    else:
+        default = found.file.default_visibility
+        if default == "EXPORT_ALL" or (default == "EXPORT_TOP_LEVEL" and not found.nested):
+            return ""
+        why = f"is local by default (features.default_symbol_visibility = {default})"
+    return f"is not visible: \"{found.full_name}\" of \"{found.file.name}\" {why}, so protoc refuses it here"
 
 
 # The only messages a proto3 file may extend: those of custom options.
