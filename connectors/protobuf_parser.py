@@ -1029,6 +1029,7 @@ class _Parser:
         name = self.ident("Expected oneof name.")
         self.define(self.qualify(message.full_name, name), _VALUE, name_at)
         self.expect("{")
+        members = len(message.fields)
         # protoc wants at least one member and no empty statement here.
         while True:
             if self.kinds[self.i] is _EOF:
@@ -1038,6 +1039,8 @@ class _Parser:
             else:
                 self.field(message, message.full_name, numbers, in_oneof=True, extendee=False)
             if self.accept("}"):
+                if len(message.fields) == members:  # only options: protoc's validator refuses it
+                    self.error("Oneof must have at least one field.", name_at)
                 return
 
     def extend(self, scope: str, siblings: list[MessageDef]) -> None:

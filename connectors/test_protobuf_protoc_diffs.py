@@ -282,3 +282,9 @@ def test_a_local_type_is_visible_in_its_own_file(tmp_path: Path) -> None:
                              "message Uses { Outer.Inner i = 1; }\n")
     assert message_columns(proto.all_messages["Uses"]) == [  # type: ignore[attr-defined]
         {"name": "i", "dataType": "RECORD", "children": [{"name": "a", "dataType": "INT"}]}]
+
+
+def test_a_oneof_of_only_options_is_refused(tmp_path: Path) -> None:
+    # `option` opens an option statement inside a oneof, so this oneof has no field: protoc refuses it.
+    assert error_at(tmp_path, 'syntax = "proto2";\nmessage M { oneof o { option deprecated = true; } }\n') == (
+        "2:19: Oneof must have at least one field.")
