@@ -453,13 +453,14 @@ class ProtoFile:
 class _Reserved:
     """What a message or enum body reserves, and its extension ranges: (low, high, token) each."""
 
-    __slots__ = ("extensions", "legacy_json", "names", "ranges")
+    __slots__ = ("best_effort_json", "extensions", "legacy_json", "names", "ranges")
 
     def __init__(self) -> None:
         self.ranges: list[tuple[int, int, int]] = []
         self.names: dict[str, int] = {}
         self.extensions: list[tuple[int, int, int]] = []
-        self.legacy_json = False   # the message allows JSON name conflicts
+        self.legacy_json = False   # deprecated_legacy_json_field_conflicts: any JSON name conflict is allowed
+        self.best_effort_json = False  # features.json_format = LEGACY_BEST_EFFORT: as lenient as proto2
 
 
 class _LatePackage(Exception):
@@ -482,7 +483,7 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.open_enum_checks: list[int] = []   # editions enums starting at a nonzero value
-        self.json_checks: list[tuple[str, int]] = []   # editions JSON name conflicts
+        self.json_checks: list[tuple[str, int, bool]] = []   # editions JSON name conflicts (and custom-custom?)
         self.unsupported_edition: tuple[str, int] | None = None  # reported after the parse, as protoc does
         self.written_visibility = ""  # `export` or `local` just read, for the message or enum after it
 
@@ -648,8 +649,10 @@ class _Parser:
                 self.error("Expected top-level statement (e.g. \"message\").")
         if self.open_enum_checks and not enums_closed:
             self.error("The first enum value must be zero for open enums.", self.open_enum_checks[0])
-        if self.json_checks and not legacy_json:
-            self.error(*self.json_checks[0])
+        # A file-wide LEGACY_BEST_EFFORT makes JSON names as lenient as proto2's: two custom names still clash.
+        for message, token, custom_pair in self.json_checks:
+            if custom_pair or not legacy_json:
+                self.error(message, token)
         return file
 
     def syntax_statement(self) -> None:
@@ -1133,18 +1136,23 @@ class _Parser:
 
     def message_option(self, reserved: _Reserved) -> None:
         option, value = self.option_statement()
-        if (option, value) in (("deprecated_legacy_json_field_conflicts", "true"),
-                               ("features.json_format", "LEGACY_BEST_EFFORT")):
+        if (option, value) == ("deprecated_legacy_json_field_conflicts", "true"):
             reserved.legacy_json = True
+        if (option, value) == ("features.json_format", "LEGACY_BEST_EFFORT"):
+            reserved.best_effort_json = True
 
-    def check_json_names(self, message: MessageDef, legacy: bool) -> None:
-        """protoc's rule: no two fields of a message may share a JSON name (proto2 and legacy are lenient)."""
+    def check_json_names(self, message: MessageDef, legacy: bool, best_effort: bool) -> None:
+        """protoc's rule: no two fields of a message may share a JSON name.
+
+        proto2 and LEGACY_BEST_EFFORT only refuse two equal custom names; the deprecated legacy
+        option allows everything.
+        """
         fields = message.fields
         # Equal JSON names need equal names once underscores and case are dropped: usually none do.
         if (len({field.name.replace("_", "").lower() for field in fields}) == len(fields)
                 and not any(field.json_name for field in fields)):
             return
-        strict = self.file.syntax != "proto2" and not legacy
+        strict = self.file.syntax != "proto2" and not legacy and not best_effort
         defaults: dict[str, FieldDef] = {}
         effective: dict[str, FieldDef] = {}
         for field in message.fields:
@@ -1152,7 +1160,7 @@ class _Parser:
             other = defaults.setdefault(default, field)
             if other is not field and strict:
                 self.json_conflict(f"The default JSON name of field \"{field.name}\" (\"{default}\") conflicts "
-                                   f"with the default JSON name of field \"{other.name}\".", field.token)
+                                   f"with the default JSON name of field \"{other.name}\".", field.token, False)
             name = field.json_name or default
             other = effective.setdefault(name, field)
             if other is field or not (field.json_name or other.json_name):
@@ -1161,17 +1169,19 @@ class _Parser:
                 this_kind = "custom" if field.json_name else "default"
                 other_kind = "custom" if other.json_name else "default"
                 self.json_conflict(f"The {this_kind} JSON name of field \"{field.name}\" (\"{name}\") conflicts "
-                                   f"with the {other_kind} JSON name of field \"{other.name}\".", field.token)
+                                   f"with the {other_kind} JSON name of field \"{other.name}\".", field.token,
+                                   bool(field.json_name and other.json_name))
 
-    def json_conflict(self, message: str, token: int) -> None:
+    def json_conflict(self, message: str, token: int, custom_pair: bool) -> None:
         if self.file.syntax == "editions":
-            self.json_checks.append((message, token))  # unless the file sets features.json_format = LEGACY_...
+            # Decided at the end of the file, which may set features.json_format = LEGACY_BEST_EFFORT.
+            self.json_checks.append((message, token, custom_pair))
         else:
             self.error(message, token)
 
     def check_message(self, message: MessageDef, reserved: _Reserved) -> None:
         """protoc's checks of a message's numbers and names against what it reserves."""
-        self.check_json_names(message, reserved.legacy_json)
+        self.check_json_names(message, reserved.legacy_json, reserved.best_effort_json)
         self.check_ranges(reserved)
         if not (reserved.names or reserved.ranges or reserved.extensions):
             return

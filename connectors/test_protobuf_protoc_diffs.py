@@ -288,3 +288,29 @@ def test_a_oneof_of_only_options_is_refused(tmp_path: Path) -> None:
     # `option` opens an option statement inside a oneof, so this oneof has no field: protoc refuses it.
     assert error_at(tmp_path, 'syntax = "proto2";\nmessage M { oneof o { option deprecated = true; } }\n') == (
         "2:19: Oneof must have at least one field.")
+
+
+# --- JSON name conflicts under features.json_format = LEGACY_BEST_EFFORT ------------------------
+
+TWO_CUSTOM = '  int32 a = 1 [json_name = "x"];\n  int32 b = 2 [json_name = "x"];\n'
+TWO_DEFAULT = "  int32 a_b = 1;\n  int32 aB = 2;\n"
+CLASH = 'The custom JSON name of field "b" ("x") conflicts with the custom JSON name of field "a".'
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # LEGACY_BEST_EFFORT is as lenient as proto2: two equal custom names still clash (they were let through).
+    (f'edition = "2023";\noption features.json_format = LEGACY_BEST_EFFORT;\nmessage M {{\n{TWO_CUSTOM}}}\n',
+     f"5:9: {CLASH}"),
+    (f'edition = "2023";\nmessage M {{\n  option features.json_format = LEGACY_BEST_EFFORT;\n{TWO_CUSTOM}}}\n',
+     f"5:9: {CLASH}"),
+    (f'edition = "2023";\noption features.json_format = LEGACY_BEST_EFFORT;\nmessage M {{\n{TWO_DEFAULT}}}\n', None),
+    (f'edition = "2023";\nmessage M {{\n  option features.json_format = LEGACY_BEST_EFFORT;\n{TWO_DEFAULT}}}\n', None),
+    # The deprecated legacy option allows every conflict.
+    (f'edition = "2023";\nmessage M {{\n  option deprecated_legacy_json_field_conflicts = true;\n{TWO_CUSTOM}}}\n',
+     None),
+])
+def test_json_name_conflicts_as_protoc_judges_them(tmp_path: Path, text: str, expected: str | None) -> None:
+    if expected is None:
+        assert parsed(tmp_path, text).warnings == []  # type: ignore[attr-defined]
+    else:
+        assert error_at(tmp_path, text) == expected
