@@ -392,7 +392,7 @@ class MessageDef:
         self.nested = False    # defined inside a message
         self.fields: list[FieldDef] = []
         self.messages: list[MessageDef] = []   # nested messages, groups included
-        self.extension_ranges: list[tuple[int, int]] = []  # inclusive; `max` taken as 2**31 - 1 (MessageSet)
+        self.extension_ranges: list[tuple[int, int]] = []  # inclusive; `max` is 536870911 unless a MessageSet
 
     @property
     def relative_name(self) -> str:
@@ -453,7 +453,7 @@ class ProtoFile:
 class _Reserved:
     """What a message or enum body reserves, and its extension ranges: (low, high, token) each."""
 
-    __slots__ = ("best_effort_json", "extensions", "legacy_json", "names", "ranges")
+    __slots__ = ("best_effort_json", "extensions", "legacy_json", "message_set", "names", "ranges")
 
     def __init__(self) -> None:
         self.ranges: list[tuple[int, int, int]] = []
@@ -461,6 +461,7 @@ class _Reserved:
         self.extensions: list[tuple[int, int, int]] = []
         self.legacy_json = False   # deprecated_legacy_json_field_conflicts: any JSON name conflict is allowed
         self.best_effort_json = False  # features.json_format = LEGACY_BEST_EFFORT: as lenient as proto2
+        self.message_set = False  # message_set_wire_format: extensions only, numbers up to 2**31 - 2
 
 
 class _LatePackage(Exception):
@@ -1066,7 +1067,7 @@ class _Parser:
     def extension_ranges(self, message: MessageDef, reserved: _Reserved) -> None:
         if self.file.syntax == "proto3":
             self.error("Extension ranges are not allowed in proto3.")
-        # `max` is 2**31 - 1: a MessageSet's extensions may go that far; which message is one is not known here.
+        # `max` is 2**31 - 1 for now: check_message() lowers it unless the message is a MessageSet.
         ranges = self.ranges("Extension", negative=False, maximum=2**31 - 1)
         reserved.extensions.extend(ranges)
         message.extension_ranges.extend((low, high) for low, high, _ in ranges)
@@ -1078,10 +1079,19 @@ class _Parser:
         while True:
             at = self.i
             low = high = self.range_bound(negative)
+            if what == "Extension" and low == 2**31 - 1:
+                self.error("Field number out of bounds.")  # protoc cannot store the end past it
             if self.accept("to"):
                 high = maximum if self.accept("max") else self.range_bound(negative)
+            elif not negative and high == 2**31 - 1:
+                high = 2**31  # protoc's exclusive end overflows: caught below
             if high < low:
                 self.error(f"{what} range end number must be greater than start number.", at)
+            if not negative and high >= 2**31 - 1 and (what == "Reserved" or self.texts[self.i - 1] != "max"):
+                # protoc stores the end plus one in 32 bits: a written end of 2**31 - 1 does not fit.
+                if what == "Reserved":
+                    self.error("Reserved range end number must be greater than start number.", at)
+                self.error("Field number out of bounds.")
             found.append((low, high, at))
             if not self.accept(","):
                 break
@@ -1091,7 +1101,11 @@ class _Parser:
 
     def range_bound(self, negative: bool) -> int:
         sign = -1 if negative and self.accept("-") else 1
-        return sign * self.integer("Expected field number range.")
+        at = self.i
+        value = sign * self.integer("Expected field number range.")
+        if not -2**31 <= value < 2**31:  # protoc reads range bounds as 32-bit integers
+            self.error("Integer out of range.", at)
+        return value
 
     def reserved(self, reserved: _Reserved, *, enum: bool) -> None:
         """`reserved` numbers or names (strings before editions, identifiers in editions)."""
@@ -1127,10 +1141,14 @@ class _Parser:
         widest: tuple[int, int, int, str] | None = None
         for current in sorted(tagged):
             if widest is not None and current[0] <= widest[1]:
+                # protoc's wording and place: two of a kind at the earlier one, else at the extension range.
                 earlier, later = sorted((widest, current), key=lambda item: item[2])
-                what = "already-defined" if earlier[3] == later[3] else earlier[3].lower()
-                self.error(f"{later[3]} range {later[0]} to {later[1]} overlaps with {what} range "
-                           f"{earlier[0]} to {earlier[1]}.", later[2])
+                if earlier[3] == later[3]:
+                    self.error(f"{later[3]} range {later[0]} to {later[1]} overlaps with already-defined range "
+                               f"{earlier[0]} to {earlier[1]}.", earlier[2])
+                extension, other = (earlier, later) if earlier[3] == "Extension" else (later, earlier)
+                self.error(f"Extension range {extension[0]} to {extension[1]} overlaps with reserved range "
+                           f"{other[0]} to {other[1]}.", extension[2])
             if widest is None or current[1] > widest[1]:
                 widest = current
 
@@ -1140,6 +1158,8 @@ class _Parser:
             reserved.legacy_json = True
         if (option, value) == ("features.json_format", "LEGACY_BEST_EFFORT"):
             reserved.best_effort_json = True
+        if (option, value) == ("message_set_wire_format", "true"):
+            reserved.message_set = True
 
     def check_json_names(self, message: MessageDef, legacy: bool, best_effort: bool) -> None:
         """protoc's rule: no two fields of a message may share a JSON name.
@@ -1182,6 +1202,24 @@ class _Parser:
     def check_message(self, message: MessageDef, reserved: _Reserved) -> None:
         """protoc's checks of a message's numbers and names against what it reserves."""
         self.check_json_names(message, reserved.legacy_json, reserved.best_effort_json)
+        if reserved.message_set:
+            if self.file.syntax == "proto3":
+                self.error("MessageSet is not supported in proto3.", message.token)
+            if message.fields:
+                self.error("MessageSets cannot have fields, only extensions.", message.fields[0].token)
+        elif reserved.extensions:
+            # Only a MessageSet's extensions go past 536870911; for others `max` means that number.
+            adjusted = []
+            for low, high, at in reserved.extensions:
+                if high == 2**31 - 1:
+                    high = _MAX_FIELD_NUMBER
+                    if high < low:
+                        self.error("Extension range end number must be greater than start number.", at)
+                elif high > _MAX_FIELD_NUMBER:
+                    self.error(f"Extension numbers cannot be greater than {_MAX_FIELD_NUMBER}.", at)
+                adjusted.append((low, high, at))
+            reserved.extensions[:] = adjusted
+            message.extension_ranges[:] = [(low, high) for low, high, _ in adjusted]
         self.check_ranges(reserved)
         if not (reserved.names or reserved.ranges or reserved.extensions):
             return

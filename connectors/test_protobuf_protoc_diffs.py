@@ -314,3 +314,44 @@ def test_json_name_conflicts_as_protoc_judges_them(tmp_path: Path, text: str, ex
         assert parsed(tmp_path, text).warnings == []  # type: ignore[attr-defined]
     else:
         assert error_at(tmp_path, text) == expected
+
+
+# --- extension and reserved ranges ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    # protoc reads range bounds as 32-bit integers and stores the end plus one.
+    ("reserved 5 to 2147483648;", "3:17: Integer out of range."),
+    ("extensions 2147483648;", "3:14: Integer out of range."),
+    ("reserved 5 to 2147483647;", "3:12: Reserved range end number must be greater than start number."),
+    ("extensions 2147483647;", "3:24: Field number out of bounds."),
+    ("extensions 2147483647 to 2147483647;", "3:25: Field number out of bounds."),
+    ("extensions 5 to 2147483647;", "3:29: Field number out of bounds."),
+    # Outside a MessageSet, `max` is 536870911 and no extension number may pass it.
+    ("extensions 536870912 to max;", "3:14: Extension range end number must be greater than start number."),
+    ("extensions 536870911 to 536870916;", "3:14: Extension numbers cannot be greater than 536870911."),
+    ("option message_set_wire_format = true;\n  optional int32 a = 1;",
+     "4:18: MessageSets cannot have fields, only extensions."),
+    # Overlaps: two of a kind are reported at the earlier range, a mixed pair at the extension range.
+    ("extensions 1 to 2;\n  extensions 5;\n  extensions 3 to 10;",
+     "4:14: Extension range 3 to 10 overlaps with already-defined range 5 to 5."),
+    ("reserved 1 to 10;\n  reserved 5;", "3:12: Reserved range 5 to 5 overlaps with already-defined range 1 to 10."),
+    ("reserved 1 to 2;\n  extensions 3 to 10;\n  reserved 5;",
+     "4:14: Extension range 3 to 10 overlaps with reserved range 5 to 5."),
+])
+def test_ranges_refused_as_protoc_refuses_them(tmp_path: Path, body: str, expected: str) -> None:
+    assert error_at(tmp_path, f'syntax = "proto2";\nmessage M {{\n  {body}\n}}\n') == expected
+
+
+def test_ranges_protoc_accepts(tmp_path: Path) -> None:
+    proto = parsed(tmp_path, 'syntax = "proto2";\nmessage S {\n  option message_set_wire_format = true;\n'
+                             "  extensions 4 to 2147483646;\n}\nmessage M {\n  extensions 5 to max;\n"
+                             "  reserved 536870912;\n}\nenum E {\n  A = 0;\n  reserved 2147483647, -2147483648;\n}\n"
+                             "extend M { optional int32 x = 536870911; }\n")
+    assert proto.warnings == []  # type: ignore[attr-defined]
+    assert proto.all_messages["M"].extension_ranges == [(5, 536870911)]  # type: ignore[attr-defined]
+
+
+def test_a_messageset_is_not_proto3(tmp_path: Path) -> None:
+    assert error_at(tmp_path, 'syntax = "proto3";\nmessage M {\n  option message_set_wire_format = true;\n}\n') == (
+        "2:9: MessageSet is not supported in proto3.")
