@@ -345,7 +345,7 @@ _MAX_FIELD_NUMBER = 536_870_911
 class EnumDef:
     """An enum definition: only its name matters for columns."""
 
-    __slots__ = ("file", "full_name", "name", "nested", "token", "visibility")
+    __slots__ = ("file", "full_name", "name", "nested", "token", "values", "visibility")
 
     def __init__(self, name: str, full_name: str, file: ProtoFile, token: int) -> None:
         self.name = name
@@ -354,13 +354,14 @@ class EnumDef:
         self.token = token
         self.visibility = ""   # edition 2024's `export` or `local` when written
         self.nested = False    # defined inside a message
+        self.values: set[str] = set()  # value names, to check a field's default
 
 
 class FieldDef:
     """A field of a message (or an extension); `target` is set by resolution."""
 
-    __slots__ = ("full_name", "is_map", "json_name", "key_type", "label", "name", "number", "target", "token",
-                 "type_name", "type_token")
+    __slots__ = ("default_token", "full_name", "is_map", "json_name", "key_type", "label", "name", "number",
+                 "target", "token", "type_name", "type_token")
 
     def __init__(self, name: str, number: int, label: str, type_name: str, token: int, full_name: str,
                  key_type: str | None = None) -> None:
@@ -372,6 +373,7 @@ class FieldDef:
         self.is_map = key_type is not None
         self.token = token
         self.type_token = token         # where the type is written (`map` for a map), for messages about it
+        self.default_token = 0          # the default of an enum or message field, checked once resolved
         self.full_name = full_name      # its type is looked up from the scopes around it
         self.json_name: str | None = None  # a custom json_name, if given
         self.target: str | MessageDef | EnumDef | None = SCALAR_TYPES.get(type_name)
@@ -487,6 +489,7 @@ class _Parser:
         self.json_checks: list[tuple[str, int, bool]] = []   # editions JSON name conflicts (and custom-custom?)
         self.unsupported_edition: tuple[str, int] | None = None  # reported after the parse, as protoc does
         self.written_visibility = ""  # `export` or `local` just read, for the message or enum after it
+        self.named_default = 0  # the default just read for a field of a named type
 
     # -- token helpers
 
@@ -802,9 +805,11 @@ class _Parser:
         elif field_type == "group":
             self.error("Messages can't have default values.")
         else:
-            # An enum or message name (which it is, is known later): protoc takes the next token as is.
+            # An enum or message name (which it is, is known later): protoc takes the next token as is,
+            # and checks it once the type is resolved.
             if kinds[self.i] is _EOF:
                 self.error("Expected option value.")
+            self.named_default = self.i
             self.i += 1
 
     def skip_aggregate(self) -> None:
@@ -994,6 +999,7 @@ class _Parser:
         full_name = self.qualify(scope, field_name)
         field = FieldDef(field_name, number, label, type_name, name_at, full_name, key_type)
         field.type_token = type_at
+        field.default_token, self.named_default = self.named_default, 0
         if key_type is not None and key_type not in SCALAR_TYPES:
             file.named_map_keys.append((key_type, field, type_at))
         field.json_name = json_name
@@ -1288,6 +1294,7 @@ class _Parser:
                 self.end()
                 # Enum values live in the scope that holds the enum, as in C++.
                 self.define(self.qualify(scope, value_name), _VALUE, value_at)
+                definition.values.add(value_name)
                 declared.append((value_name, number, value_at))
                 if number in values:
                     aliased = True
@@ -1555,6 +1562,8 @@ def _resolve(file: ProtoFile) -> None:
                                      f"\"{field.name}\" {hidden}; the column is UNKNOWN")
             elif isinstance(found, (MessageDef, EnumDef)):
                 field.target = found
+                if field.default_token:
+                    _check_named_default(file, field, found)
                 if (isinstance(found, EnumDef) and file.syntax == "proto3" and found.file.syntax == "proto2"
                         and id(field) not in extension_ids):
                     scope = field.full_name.rpartition(".")[0]
@@ -1593,6 +1602,18 @@ def _resolve(file: ProtoFile) -> None:
             if not any(low <= extension.number <= high for low, high in ranges):
                 file.source.fail(f"\"{full}\" does not declare {extension.number} as an "
                                  "extension number.", extension.token + 2)
+
+
+def _check_named_default(file: ProtoFile, field: FieldDef, target: MessageDef | EnumDef) -> None:
+    """protoc's checks of `[default = ...]` on a field whose type is a message or an enum."""
+    token = field.default_token
+    if isinstance(target, MessageDef):
+        file.source.fail("Messages can't have default values.", token)
+    if file.source.kinds[token] is not _ID:
+        file.source.fail("Default value for an enum field must be an identifier.", token)
+    value = file.source.texts[token]
+    if value not in target.values:
+        file.source.fail(f"Enum type \"{target.full_name}\" has no value named \"{value}\".", token)
 
 
 def _hidden_from(found: _Symbol | None, file: ProtoFile) -> str:

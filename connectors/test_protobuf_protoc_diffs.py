@@ -355,3 +355,23 @@ def test_ranges_protoc_accepts(tmp_path: Path) -> None:
 def test_a_messageset_is_not_proto3(tmp_path: Path) -> None:
     assert error_at(tmp_path, 'syntax = "proto3";\nmessage M {\n  option message_set_wire_format = true;\n}\n') == (
         "2:9: MessageSet is not supported in proto3.")
+
+
+# --- defaults of enum and message fields, checked once the type is known --------------------------
+
+
+@pytest.mark.parametrize(("field", "expected"), [
+    ("optional M f = 1 [default = A];", "5:31: Messages can't have default values."),
+    ("optional E f = 1 [default = 1];", "5:31: Default value for an enum field must be an identifier."),
+    ("optional E f = 1 [default = \"A\"];", "5:31: Default value for an enum field must be an identifier."),
+    ("optional E f = 1 [default = true];", '5:31: Enum type "p.E" has no value named "true".'),
+])
+def test_defaults_of_named_types_refused_as_protoc_refuses_them(tmp_path: Path, field: str, expected: str) -> None:
+    text = f'syntax = "proto2";\npackage p;\nenum E {{ A = 0; B = 1; }}\nmessage M {{\n  {field}\n}}\n'
+    assert error_at(tmp_path, text) == expected
+
+
+def test_an_enum_default_naming_one_of_its_values_is_accepted(tmp_path: Path) -> None:
+    proto = parsed(tmp_path, 'syntax = "proto2";\nenum E { A = 0; B = 1; }\n'
+                             "message M { optional E f = 1 [default = B]; }\n")
+    assert proto.warnings == []  # type: ignore[attr-defined]
