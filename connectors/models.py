@@ -20,6 +20,13 @@ from minigest import fqn_join
 __all__ = [
     "DATA_TYPES",
     "Column",
+    "ColumnProfile",
+    "Contents",
+    "LineageEdge",
+    "Query",
+    "SampleData",
+    "TableProfile",
+    "TableUsage",
     "Database",
     "DatabaseSchema",
     "DatabaseService",
@@ -321,13 +328,274 @@ class Table:
         )
 
 
+# --- What the other roles yield: profiles, samples, lineage, usage ----------
+# A profile, a sample or a usage count belongs to a table that may live in another run's catalog,
+# so these carry the table's fully qualified name instead of a parent reference in their body.
+
+PROFILE_METRICS = (
+    # OpenMetadata's column metric names, in ColumnProfile's order. Proportions are of the
+    # non-null values (distinct, unique) or of all rows (null); stddev is the population one.
+    "valuesCount", "nullCount", "nullProportion", "distinctCount", "distinctProportion", "uniqueCount",
+    "uniqueProportion", "min", "max", "mean", "sum", "stddev", "minLength", "maxLength",
+)
+
+
+def _metric(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, type(None))):
+        raise ValueError(f"a profile metric must be a number or text, got {value!r}")
+    return value
+
+
+@attrs.frozen
+class ColumnProfile:
+    """One column's metrics (OpenMetadata's ColumnProfile); a metric that does not apply is None."""
+
+    name: str = attrs.field(validator=_name_validator(_TABLE_NAME_MAX))
+    values_count: int | None = None
+    null_count: int | None = None
+    null_proportion: float | None = None
+    distinct_count: int | None = None
+    distinct_proportion: float | None = None
+    unique_count: int | None = None
+    unique_proportion: float | None = None
+    min: Any = attrs.field(default=None, converter=_metric)
+    max: Any = attrs.field(default=None, converter=_metric)
+    mean: float | None = None
+    sum: float | None = None
+    stddev: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+
+    def to_dict(self, timestamp: int) -> dict[str, Any]:
+        """The column's entry of CreateTableProfileRequest.columnProfile."""
+        values = attrs.astuple(self)[1:]
+        return _drop_empty({"name": self.name, "timestamp": timestamp, **dict(zip(PROFILE_METRICS, values))})
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> ColumnProfile:
+        """Rebuild a column profile from its to_dict() body."""
+        return cls(body["name"], *(body.get(metric) for metric in PROFILE_METRICS))
+
+
+def _column_profiles(value: Iterable[ColumnProfile]) -> tuple[ColumnProfile, ...]:
+    profiles = tuple(value)
+    for profile in profiles:
+        if not isinstance(profile, ColumnProfile):
+            raise ValueError(f"column profiles must be ColumnProfiles, got {type(profile).__name__}")
+    return profiles
+
+
+@attrs.frozen
+class TableProfile:
+    """A table's profile at one moment (CreateTableProfileRequest); ``timestamp`` is in milliseconds."""
+
+    table_fqn: str = attrs.field(validator=_parent_validator)
+    timestamp: int
+    row_count: int
+    column_count: int
+    columns: tuple[ColumnProfile, ...] = attrs.field(default=(), converter=_column_profiles)
+
+    @property
+    def fqn(self) -> str:
+        return self.table_fqn
+
+    def to_dict(self) -> dict[str, Any]:
+        table = {"timestamp": self.timestamp, "rowCount": self.row_count, "columnCount": self.column_count}
+        return {"tableProfile": table, "columnProfile": [column.to_dict(self.timestamp) for column in self.columns]}
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any], table_fqn: str) -> TableProfile:
+        table = body["tableProfile"]
+        return cls(
+            table_fqn=table_fqn,
+            timestamp=table["timestamp"],
+            row_count=table["rowCount"],
+            column_count=table["columnCount"],
+            columns=[ColumnProfile.from_dict(column) for column in body.get("columnProfile", [])],
+        )
+
+
+def _rows(value: Iterable[Iterable[Any]]) -> tuple[tuple[Any, ...], ...]:
+    return tuple(tuple(row) for row in value)
+
+
+@attrs.frozen
+class SampleData:
+    """Some rows of a table (OpenMetadata's TableData): the column names, then each row's values."""
+
+    table_fqn: str = attrs.field(validator=_parent_validator)
+    columns: tuple[str, ...] = attrs.field(converter=tuple)
+    rows: tuple[tuple[Any, ...], ...] = attrs.field(default=(), converter=_rows)
+
+    def __attrs_post_init__(self) -> None:
+        for number, row in enumerate(self.rows, start=1):
+            if len(row) != len(self.columns):
+                raise ValueError(f"sample of {self.table_fqn}: row {number} has {len(row)} values "
+                                 f"for {len(self.columns)} columns")
+
+    @property
+    def fqn(self) -> str:
+        return self.table_fqn
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"columns": list(self.columns), "rows": [list(row) for row in self.rows]}
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any], table_fqn: str) -> SampleData:
+        return cls(table_fqn=table_fqn, columns=body["columns"], rows=body["rows"])
+
+
+def _column_pairs(value: Iterable[tuple[Iterable[str], str]]) -> tuple[tuple[tuple[str, ...], str], ...]:
+    return tuple((tuple(sources), target) for sources, target in value)
+
+
+@attrs.frozen
+class LineageEdge:
+    """Data flows from one table (or view) to another (AddLineageRequest, by fully qualified names).
+
+    ``columns`` pairs the source columns' fqns with the target column's fqn they feed, where known;
+    ``source`` is OpenMetadata's lineage source: ViewLineage or QueryLineage.
+    """
+
+    from_fqn: str = attrs.field(validator=_parent_validator)
+    to_fqn: str = attrs.field(validator=_parent_validator)
+    columns: tuple[tuple[tuple[str, ...], str], ...] = attrs.field(default=(), converter=_column_pairs)
+    sql: str | None = attrs.field(default=None, converter=_optional_text)
+    source: str = attrs.field(default="ViewLineage", validator=attrs.validators.in_(["ViewLineage", "QueryLineage"]))
+
+    @property
+    def fqn(self) -> str:
+        return f"{self.from_fqn} -> {self.to_fqn}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """AddLineageRequest with entity references by name: a sink puts in the ids it resolves."""
+        details = _drop_empty({
+            "sqlQuery": self.sql,
+            "source": self.source,
+            "columnsLineage": [{"fromColumns": list(sources), "toColumn": target} for sources, target in self.columns],
+        })
+        return {"edge": {
+            "fromEntity": {"type": "table", "fullyQualifiedName": self.from_fqn},
+            "toEntity": {"type": "table", "fullyQualifiedName": self.to_fqn},
+            "lineageDetails": details,
+        }}
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> LineageEdge:
+        edge = body["edge"]
+        details = edge.get("lineageDetails", {})
+        return cls(
+            from_fqn=edge["fromEntity"]["fullyQualifiedName"],
+            to_fqn=edge["toEntity"]["fullyQualifiedName"],
+            columns=[(pair["fromColumns"], pair["toColumn"]) for pair in details.get("columnsLineage", [])],
+            sql=details.get("sqlQuery"),
+            source=details.get("source", "ViewLineage"),
+        )
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@attrs.frozen
+class TableUsage:
+    """How many queries used a table on one day (OpenMetadata's UsageRequest); ``date`` is YYYY-MM-DD."""
+
+    table_fqn: str = attrs.field(validator=_parent_validator)
+    date: str = attrs.field(validator=attrs.validators.matches_re(_DAY))
+    count: int = attrs.field(validator=attrs.validators.ge(0))
+
+    @property
+    def fqn(self) -> str:
+        return self.table_fqn
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"date": self.date, "count": self.count}
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any], table_fqn: str) -> TableUsage:
+        return cls(table_fqn=table_fqn, date=body["date"], count=body["count"])
+
+
+@attrs.frozen
+class Query:
+    """One query of a query log and the tables it used (CreateQueryRequest); ``query_date`` in ms."""
+
+    sql: str = attrs.field(validator=_parent_validator)
+    service: str = attrs.field(validator=_parent_validator)
+    table_fqns: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    user_name: str | None = attrs.field(default=None, converter=_optional_text)
+    query_date: int | None = None
+
+    @property
+    def fqn(self) -> str:
+        import hashlib
+
+        return f"{self.service}.query.{hashlib.sha256(self.sql.encode()).hexdigest()[:16]}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return _drop_empty({
+            "query": self.sql,
+            "service": self.service,
+            "queryDate": self.query_date,
+            "users": [self.user_name] if self.user_name else None,
+            "queryUsedIn": [{"type": "table", "fullyQualifiedName": fqn} for fqn in self.table_fqns],
+        })
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> Query:
+        users = body.get("users") or [None]
+        return cls(
+            sql=body["query"],
+            service=body["service"],
+            table_fqns=[reference["fullyQualifiedName"] for reference in body.get("queryUsedIn", [])],
+            user_name=users[0],
+            query_date=body.get("queryDate"),
+        )
+
+
+# --- What a run saw ---------------------------------------------------------
+
+
+@attrs.frozen
+class Contents:
+    """Every child a run found under one parent (loaded, failed or filtered).
+
+    A catalog removes the children it holds under ``parent_fqn`` that are not in ``names``: what the
+    source no longer has. It is yielded only for a parent walked to the end, so a run cut short
+    removes nothing. ``kind`` is the children's kind: ``databaseSchema`` or ``table``.
+    """
+
+    parent_fqn: str = attrs.field(validator=_parent_validator)
+    kind: str = attrs.field(validator=attrs.validators.in_(["databaseSchema", "table"]))
+    names: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+    @property
+    def fqn(self) -> str:
+        return self.parent_fqn
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"parent": self.parent_fqn, "kind": self.kind, "names": list(self.names)}
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> Contents:
+        return cls(parent_fqn=body["parent"], kind=body["kind"], names=body["names"])
+
+
 # Used by the staging file and the SQLite loader to name an entity's kind.
 ENTITY_KINDS: dict[str, Any] = {
     "databaseService": DatabaseService,
     "database": Database,
     "databaseSchema": DatabaseSchema,
     "table": Table,
+    "tableProfile": TableProfile,
+    "sampleData": SampleData,
+    "lineage": LineageEdge,
+    "tableUsage": TableUsage,
+    "query": Query,
+    "contents": Contents,
 }
+# Kinds whose body does not name their table: the staging line's fqn is passed to from_dict().
+NAMED_BY_TABLE = frozenset({"tableProfile", "sampleData", "tableUsage"})
 KIND_OF = {cls: kind for kind, cls in ENTITY_KINDS.items()}
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from connectors.models import ENTITY_KINDS, Database, DatabaseSchema, DatabaseService, Table, kind_of
+from connectors.models import ENTITY_KINDS, NAMED_BY_TABLE, Database, DatabaseSchema, DatabaseService, Table, kind_of
 from minigest import AtomicWriter, BulkSink, ConfigError, Either, StackTraceError, Stage
 
 __all__ = ["FileStage", "SqliteBulkSink", "SCHEMA"]
@@ -238,7 +238,10 @@ def parse_staging_line(line: str) -> Any:
     if not isinstance(record["body"], dict):
         raise ValueError("body must be an object")
     try:
-        entity = entity_class.from_dict(record["body"])
+        if record["kind"] in NAMED_BY_TABLE:
+            entity = entity_class.from_dict(record["body"], record["fqn"])
+        else:
+            entity = entity_class.from_dict(record["body"])
     except KeyError as exc:
         raise ValueError(f"{record['kind']} body has no {exc.args[0]!r}") from None
     except (TypeError, ValueError) as exc:

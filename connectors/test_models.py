@@ -192,3 +192,66 @@ def test_type_specs_from_a_catalog(spec: str, fields: dict) -> None:
 def test_bad_type_specs_say_what_is_wrong(spec: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_type_spec(spec)
+
+
+# --- Profiles, samples, lineage, usage, queries and contents -------------------
+
+import json  # noqa: E402
+
+from connectors.models import ColumnProfile, Contents, LineageEdge, Query, SampleData, TableProfile, TableUsage  # noqa: E402
+from connectors.outputs import parse_staging_line  # noqa: E402
+
+TABLE_FQN = "svc.db.default.orders"
+
+
+def test_table_profile_body_is_create_table_profile_request() -> None:
+    profile = TableProfile(
+        TABLE_FQN, timestamp=1_700_000_000_000, row_count=3, column_count=1,
+        columns=[ColumnProfile("amount", values_count=2, null_count=1, null_proportion=1 / 3, min=1, max=5.5)],
+    )
+    body = profile.to_dict()
+    assert body == {
+        "tableProfile": {"timestamp": 1_700_000_000_000, "rowCount": 3, "columnCount": 1},
+        "columnProfile": [{"name": "amount", "timestamp": 1_700_000_000_000, "valuesCount": 2, "nullCount": 1,
+                           "nullProportion": 1 / 3, "min": 1, "max": 5.5}],
+    }
+    assert TableProfile.from_dict(body, TABLE_FQN) == profile
+
+
+def test_sample_data_is_table_data_and_rows_match_columns() -> None:
+    sample = SampleData(TABLE_FQN, columns=["id", "name"], rows=[[1, "a"], [2, None]])
+    assert sample.to_dict() == {"columns": ["id", "name"], "rows": [[1, "a"], [2, None]]}
+    with pytest.raises(ValueError, match="row 2 has 1 values for 2 columns"):
+        SampleData(TABLE_FQN, columns=["id", "name"], rows=[[1, "a"], [2]])
+
+
+def test_lineage_edge_is_add_lineage_request_by_name() -> None:
+    edge = LineageEdge("svc.db.main.orders", "svc.db.main.big_orders",
+                       columns=[(["svc.db.main.orders.amount"], "svc.db.main.big_orders.amount")],
+                       sql="SELECT amount FROM orders")
+    body = edge.to_dict()["edge"]
+    assert body["fromEntity"] == {"type": "table", "fullyQualifiedName": "svc.db.main.orders"}
+    assert body["lineageDetails"]["columnsLineage"] == [
+        {"fromColumns": ["svc.db.main.orders.amount"], "toColumn": "svc.db.main.big_orders.amount"}
+    ]
+    assert LineageEdge.from_dict(edge.to_dict()) == edge
+    with pytest.raises(ValueError, match="source"):
+        LineageEdge("a.b", "c.d", source="Guess")
+
+
+def test_usage_query_and_contents_round_trip_through_a_staging_line() -> None:
+    entities = [
+        TableUsage(TABLE_FQN, date="2026-11-30", count=4),
+        Query("SELECT 1 FROM orders", service="svc", table_fqns=[TABLE_FQN], user_name="ana", query_date=5),
+        Contents("svc.db.default", "table", names=["orders", "refunds"]),
+        SampleData(TABLE_FQN, columns=["id"], rows=[[1]]),
+    ]
+    from connectors.models import kind_of
+
+    for entity in entities:
+        line = json.dumps({"kind": kind_of(entity), "fqn": entity.fqn, "body": entity.to_dict()})
+        assert parse_staging_line(line) == entity
+    with pytest.raises(ValueError, match="date"):
+        TableUsage(TABLE_FQN, date="30/11/2026", count=1)
+    with pytest.raises(ValueError, match="kind"):
+        Contents("svc.db", "column", names=[])
