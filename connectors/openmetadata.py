@@ -221,6 +221,11 @@ class OpenMetadataClient:
                 status, reason, retry_after, data = self._exchange(method, self.base_path + path, payload)
             except (socket.timeout, TimeoutError):
                 problem = f"no answer within {self.timeout:g} s"
+            except ssl.SSLCertVerificationError as exc:  # every later request would fail the same way
+                raise WorkflowFatalError(
+                    f"cannot verify the TLS certificate of {self.where}: {exc.verify_message}; give the server's CA "
+                    f"as ca_file (or verify_ssl: false, for a test server only)"
+                ) from None
             except (http.client.HTTPException, OSError) as exc:
                 problem = f"connection to {self.where} failed ({type(exc).__name__}: {exc})"
             else:

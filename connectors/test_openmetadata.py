@@ -2,6 +2,8 @@
 
 import json
 import logging
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -438,6 +440,34 @@ def test_building_a_sink_touches_no_network() -> None:
     sink.close()
 
 
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1, made with the openssl command line tool."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+def test_https_with_a_ca_file_without_verification_and_refused(certificate: tuple[str, str]) -> None:
+    with OpenMetadataTestServer(token=TOKEN, tls=certificate) as tls_server:
+        trusted = OpenMetadataSink(host_port=tls_server.host_port, jwt_token=TOKEN, ca_file=certificate[0])
+        run(catalog(tables=1), trusted)
+        assert trusted.status.records == 4 and trusted.client.connections_opened == 1
+        unchecked = OpenMetadataSink(host_port=tls_server.host_port, jwt_token=TOKEN, verify_ssl=False)
+        unchecked.test_connection()
+        assert unchecked.server_version == "1.13.0"
+        strict = OpenMetadataSink(host_port=tls_server.host_port, jwt_token=TOKEN)
+        with pytest.raises(WorkflowFatalError, match=r"cannot verify the TLS certificate of https://127\.0\.0\.1"):
+            run(catalog(tables=1), strict)
+
+
 # --- The token is a secret --------------------------------------------------
 
 
@@ -545,3 +575,28 @@ def test_each_sample_config_publishes_into_the_server(
     assert publisher.status.records == len([entity for entity in sent if not isinstance(entity, Contents)])
     if how == "bulk_sink" and len(tables) > 1:
         assert server.count("PUT", "/api/v1/tables/bulk") == len(tables) // 2
+
+
+def test_the_readme_shows_the_openmetadata_sample_config_as_it_is() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("## Publishing to OpenMetadata", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    assert json.loads(shown) == json.loads((SAMPLES / "csv_catalog_openmetadata.json").read_text(encoding="utf-8"))
+
+
+def test_the_openmetadata_sample_publishes_with_the_token_from_the_environment(
+    server: OpenMetadataTestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OM_TOKEN", TOKEN)
+    config = minigest.load_config(SAMPLES / "csv_catalog_openmetadata.json")
+    options = config["bulk_sink"]["options"]
+    if options["jwt_token"] != TOKEN:
+        pytest.skip("this minigest does not substitute ${VAR} in configs yet")
+    staging = str(tmp_path / "staging.jsonl")
+    options.update(host_port=server.host_port, staging_file=staging)
+    config["stage"]["options"]["staging_file"] = staging
+    config["source"]["options"] = {key: absolute(value, SAMPLES) for key, value in config["source"]["options"].items()}
+    workflow = Workflow.create(config)
+    workflow.execute()
+    assert workflow.result_status() == 0
+    assert server.fqns("table") == {"sample_catalog.sales.default.customers", "sample_catalog.sales.default.orders",
+                                    'sample_catalog.sales.default."shipping.events"'}

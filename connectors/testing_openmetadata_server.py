@@ -11,6 +11,7 @@ slow answer, a closed connection). The sink does not need this module.
 
 import json
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -67,13 +68,18 @@ class Fault:
 class OpenMetadataTestServer:
     """Start with ``with OpenMetadataTestServer(token=...) as server:``; point a sink at ``server.host_port``.
 
-    ``bulk=False`` plays a server without the bulk routes. ``refuse[name] = (status, message)``
-    refuses every entity of that name. ``echo_token`` puts the Authorization header into error
-    messages, as a careless proxy might, to test that the sink never repeats it.
+    ``bulk=False`` plays a server without the bulk routes; ``tls`` (certificate and key files) serves
+    https. ``refuse[name] = (status, message)`` refuses every entity of that name. ``echo_token``
+    puts the Authorization header into error messages, as a careless proxy might, to test that the
+    sink never repeats it.
     """
 
-    def __init__(self, token: str = "test-token", *, bulk: bool = True, echo_token: bool = False) -> None:
+    def __init__(
+        self, token: str = "test-token", *, bulk: bool = True, echo_token: bool = False,
+        tls: Optional[tuple[str, str]] = None,
+    ) -> None:
         self.token = token
+        self.tls = tls  # (certificate file, key file): serve https
         self.bulk = bulk
         self.echo_token = echo_token
         self.entities: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind, *_ in ENTITY_ROUTES.values()}
@@ -105,6 +111,10 @@ class OpenMetadataTestServer:
         handler = type("Handler", (_Handler,), {"om": self})
         self._httpd = _Server(("127.0.0.1", 0), handler)
         self._httpd.om = self
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
@@ -117,7 +127,8 @@ class OpenMetadataTestServer:
     @property
     def host_port(self) -> str:
         assert self._httpd is not None, "start the server first"
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/api"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self._httpd.server_address[1]}/api"
 
     # Misbehaviour on demand
 
