@@ -227,10 +227,10 @@ class OpenMetadataClient:
                     f"as ca_file (or verify_ssl: false, for a test server only)"
                 ) from None
             except (http.client.HTTPException, OSError) as exc:
-                problem = f"connection to {self.where} failed ({type(exc).__name__}: {exc})"
+                problem = self.scrub(f"connection to {self.where} failed ({type(exc).__name__}: {exc})")
             else:
                 if status < 300:
-                    return _decode(data)
+                    return self._decode(data, status)
                 message = self.scrub(_server_message(data))
                 if status in FATAL_STATUSES:
                     raise WorkflowFatalError(
@@ -292,6 +292,18 @@ class OpenMetadataClient:
             connection, self._connection = self._connection, None
             connection.close()
 
+    def _decode(self, data: bytes, status: int) -> Any:
+        """A success's JSON answer; one that is not JSON is no OpenMetadata answer (a UI page, a proxy)."""
+        if not data.strip():
+            return None
+        try:
+            return json.loads(data)
+        except ValueError:
+            raise RequestFailed(
+                f"the server answered {status} with something that is not JSON: is {self.where} OpenMetadata's "
+                f"API (its address ends in /api)?", status
+            ) from None
+
     def scrub(self, text: str) -> str:
         """Blank out the token wherever it appears (a server may echo a request back in its error)."""
         if self._token is not None and self._token.reveal() in text:
@@ -299,13 +311,6 @@ class OpenMetadataClient:
         return text
 
 
-def _decode(data: bytes) -> Any:
-    if not data.strip():
-        return None
-    try:
-        return json.loads(data)
-    except ValueError:
-        return None  # a 2xx whose body is not JSON: it was stored, there is just nothing to remember
 
 
 def _server_message(data: bytes) -> str:
@@ -378,10 +383,13 @@ class _Publisher:
             answer = self.client.request("PUT", CREATE_ROUTES[type(entity)], entity.to_dict())
         except RequestFailed as exc:
             raise RequestFailed(self.refusal(entity, str(exc)), exc.status) from None
-        if isinstance(entity, Table) and isinstance(answer, dict) and isinstance(answer.get("id"), str):
-            self.table_ids[entity.fqn] = answer["id"]
+        entity_id = answer.get("id") if isinstance(answer, dict) else None
+        if not isinstance(entity_id, str):  # OpenMetadata answers with the stored entity; anything else is not it
+            raise RequestFailed(self.refusal(entity, "the server's answer is not the stored entity (it has no id)"))
+        if isinstance(entity, Table):
+            self.table_ids[entity.fqn] = entity_id
             if isinstance(answer.get("fullyQualifiedName"), str):
-                self.table_ids[answer["fullyQualifiedName"]] = answer["id"]
+                self.table_ids[answer["fullyQualifiedName"]] = entity_id
 
     def publish_batch(self, entities: list[Any]) -> list[Either[Any]]:
         """Send a run of entities of one kind through its bulk route; one outcome per entity, in order."""

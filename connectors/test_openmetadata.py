@@ -362,6 +362,23 @@ def test_client_errors_fail_the_record_quoting_the_server(server: OpenMetadataTe
     assert server.count("PUT", "/api/v1/tables") == 2  # not retried
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"<html>OpenMetadata</html>", "something that is not JSON: is http://127.0.0.1"),
+        (b'{"ok": true}', "the server's answer is not the stored entity (it has no id)"),
+    ],
+)
+def test_a_success_that_is_not_the_stored_entity_is_a_failure(
+    server: OpenMetadataTestServer, raw: bytes, message: str
+) -> None:
+    sink = make_sink(server)
+    server.inject(status=200, raw=raw, times=1, path="/v1/tables")
+    run(catalog(tables=2), sink)
+    assert sink.status.records == 4
+    assert message in errors(sink)[0] and errors(sink)[0].startswith("table svc.sales.default.t0 was not stored")
+
+
 @pytest.mark.parametrize("status", [401, 403])
 def test_auth_errors_stop_the_run_at_once(server: OpenMetadataTestServer, status: int, tmp_path: Path) -> None:
     if status == 401:

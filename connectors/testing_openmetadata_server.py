@@ -43,7 +43,11 @@ class Refused(Exception):
 
 
 class Fault:
-    """One misbehaviour for the next ``times`` requests whose path contains ``path`` (and method matches)."""
+    """One misbehaviour for the next ``times`` requests whose path contains ``path`` (and method matches).
+
+    ``status`` answers with that status and ``message`` (or the bytes ``raw``), ``drop`` ends the
+    connection without an answer, ``close`` answers normally and closes, ``delay`` waits first.
+    """
 
     def __init__(
         self,
@@ -57,8 +61,9 @@ class Fault:
         path: str = "",
         method: Optional[str] = None,
         message: Optional[str] = None,
+        raw: Optional[bytes] = None,
     ) -> None:
-        self.status, self.retry_after, self.drop, self.close = status, retry_after, drop, close
+        self.status, self.retry_after, self.drop, self.close, self.raw = status, retry_after, drop, close, raw
         self.delay, self.times, self.path, self.method, self.message = delay, times, path, method, message
 
     def matches(self, method: str, path: str) -> bool:
@@ -353,7 +358,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if fault.status is not None:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                self._send(fault.status, {"code": fault.status, "message": fault.message or "injected"}, headers)
+                answer = {"code": fault.status, "message": fault.message or "injected"}
+                self._send(fault.status, answer if fault.raw is None else fault.raw, headers)
                 return
         status, answer = self._answer(method, url, raw)
         self._send(status, answer, {"Connection": "close"} if fault is not None and fault.close else {})
@@ -381,7 +387,7 @@ class _Handler(BaseHTTPRequestHandler):
             return exc.status, {"code": exc.status, "message": message}
 
     def _send(self, status: int, answer: Any, headers: dict[str, str]) -> None:
-        data = json.dumps(answer).encode()
+        data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
