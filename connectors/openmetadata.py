@@ -233,9 +233,10 @@ class OpenMetadataClient:
                     return self._decode(data, status)
                 message = self.scrub(_server_message(data))
                 if status in FATAL_STATUSES:
+                    advice = "check the jwt_token option (a bot's token)" if self._token else "no jwt_token was given"
                     raise WorkflowFatalError(
                         f"OpenMetadata at {self.where} refused the token ({status} {reason}) on {method} {path}: "
-                        f"{message}; check the jwt_token option (a bot's token)"
+                        f"{message}; {advice}"
                     )
                 if status not in RETRY_STATUSES:
                     raise RequestFailed(f"the server answered {status} {reason}: {message}", status)

@@ -1,9 +1,11 @@
 """OpenMetadataSink and OpenMetadataBulkSink against the loopback stand-in for OpenMetadata's API."""
 
+import email.utils
 import json
 import logging
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -394,6 +396,40 @@ def test_auth_errors_stop_the_run_at_once(server: OpenMetadataTestServer, status
     server.inject(status=status, times=1)
     with pytest.raises(WorkflowFatalError, match="check the jwt_token option"):
         bulk.run()
+
+
+def test_without_a_token_the_run_stops_saying_so(server: OpenMetadataTestServer) -> None:
+    with pytest.raises(WorkflowFatalError, match="no jwt_token was given"):
+        run(catalog(tables=1), OpenMetadataSink(host_port=server.host_port))
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [(None, 0.0), ("2", 2.0), ("0.5", 0.5), ("soon", 0.0), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0)],
+)
+def test_retry_after_is_read_as_seconds_or_a_date(header: Optional[str], seconds: float) -> None:
+    from connectors.openmetadata import _retry_after
+
+    assert _retry_after(header) == seconds
+    future = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 < _retry_after(future) <= 30
+
+
+def test_bulk_answers_that_echo_the_requests_are_matched_by_name() -> None:
+    from connectors.openmetadata import OpenMetadataClient, _Publisher
+
+    publisher = _Publisher(OpenMetadataClient("http://127.0.0.1:9/api", TOKEN))
+    t0, t1, t2 = catalog(tables=3)[3:]
+    answer = {
+        "status": "partialSuccess",
+        "successRequest": [{"request": {"name": "t0", "databaseSchema": "svc.sales.default"}}],
+        "failedRequest": [{"request": {"name": "t1", "databaseSchema": "svc.sales.default"},
+                           "message": f"bad column (token {TOKEN})"}],
+    }
+    first, second, third = publisher._bulk_outcomes([t0, t1, t2], answer)
+    assert first.right is t0
+    assert second.left is not None and "bad column (token ***)" in second.left.error
+    assert third.left is not None and "does not say whether it was stored" in third.left.error
 
 
 def test_test_connection_asks_the_version_and_reads_with_the_token(server: OpenMetadataTestServer) -> None:
