@@ -151,6 +151,8 @@ class OpenMetadataClient:
         ca_file: Optional[str] = None,
     ) -> None:
         parts = urllib.parse.urlsplit(host_port) if isinstance(host_port, str) else None
+        if parts is not None and "@" in parts.netloc:  # said without the value: it may hold a password
+            raise ConfigError("option 'host_port': must not hold a user or password; give the token as jwt_token")
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
             example = "http://localhost:8585/api"
             raise ConfigError(f"option 'host_port': expected a URL such as {example}, got {host_port!r}")

@@ -473,11 +473,13 @@ def test_a_thousand_tables_use_one_connection(server: OpenMetadataTestServer, tm
         ({"host_port": "https://x/api", "ca_file": "/no/such/file.pem"}, "option 'ca_file'"),
         ({"host_port": "http://x/api", "jwt_token": " "}, "option 'jwt_token'"),
         ({"host_port": "http://x/api", "colour": "red"}, "colour"),
+        ({"host_port": f"http://bot:{TOKEN}@x/api"}, "must not hold a user or password"),
     ],
 )
 def test_bad_options_are_config_errors_naming_the_option(options: dict[str, Any], message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message) as caught:
         OpenMetadataSink.create(options)
+    assert TOKEN not in str(caught.value)
 
 
 def test_bulk_options(tmp_path: Path) -> None:
