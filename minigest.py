@@ -293,8 +293,11 @@ class Step(abc.ABC):
     def close(self) -> None:
         """Release what the step holds; output not committed is thrown away. Called exactly once."""
 
-    def _failed(self, error: StackTraceError, record: Any = None) -> Dropped:
-        """Count a failure of this step and show it to whoever watches the run."""
+    def fail(self, error: StackTraceError, record: Any = None) -> Dropped:
+        """Count a failure of this step and show it to whoever watches the run (trace, failures file).
+
+        ``self.status.failed(error)`` counts it too, but tells no one: steps call this instead.
+        """
         error = self.status.failed(error)
         for observer in self.observers:
             observer.failed(self, error, record)
@@ -306,7 +309,7 @@ class Step(abc.ABC):
         if not getattr(exc, "_minigest_recorded", False):
             exc._minigest_recorded = True  # type: ignore[attr-defined]  # outer steps do not count it again
             name = self.name if record is None else entity_name(record)
-            self._failed(error_from_exception(name, exc, "stopped the run" if fatal else context), record)
+            self.fail(error_from_exception(name, exc, "stopped the run" if fatal else context), record)
         if fatal:
             raise exc
         return FAILED
@@ -340,13 +343,13 @@ class Source(Step):
         try:
             for item in self._iter():
                 if not isinstance(item, Either):
-                    self._failed(StackTraceError("Not an Either", f"{self.name} yielded {short(item)}, not an Either"),
+                    self.fail(StackTraceError("Not an Either", f"{self.name} yielded {short(item)}, not an Either"),
                                  item)
                 elif item.left is None:
                     status.records += 1
                     yield item.right
                 else:
-                    self._failed(item.left)
+                    self.fail(item.left)
         except Exception as exc:
             self._raised(exc, context="the source stopped early")
 
@@ -370,9 +373,9 @@ class Processor(Step):
                 return FILTERED
             if not isinstance(result, Either):
                 problem = f"{self.name}._run returned {short(result)}, not an Either or None"
-                return self._failed(StackTraceError(entity_name(record), problem), record)
+                return self.fail(StackTraceError(entity_name(record), problem), record)
         if result.left is not None:
-            return self._failed(result.left, record)
+            return self.fail(result.left, record)
         self.status.records += 1
         return result.right
 
@@ -397,7 +400,7 @@ class Stage(Step):
                 if result.left is None:
                     self.status.records += 1
                 else:
-                    self._failed(result.left, record)
+                    self.fail(result.left, record)
         except Exception as exc:
             return self._raised(exc, record)
         return record
@@ -765,7 +768,7 @@ class Workflow:
         try:
             self.source.prepare()
         except ConfigError as exc:  # a bad path: the run cannot start
-            self.source._failed(StackTraceError(self.source.name, f"prepare() failed: {exc}"))
+            self.source.fail(StackTraceError(self.source.name, f"prepare() failed: {exc}"))
             self.stopped = f"{exc}"
             raise
         except Exception as exc:
