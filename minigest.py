@@ -1613,29 +1613,17 @@ def _fits(value: Any, hint: Any) -> bool:
 
 
 def _is_path(hint: Any) -> bool:
-    return hint in (Path, os.PathLike) or getattr(hint, "__origin__", None) is os.PathLike
+    """Whether a parameter takes a path (``Path``, or ``Path | None``): relative ones start at the config's folder."""
+    import typing
+
+    if typing.get_origin(hint) in _union_types():
+        return any(_is_path(argument) for argument in typing.get_args(hint))
+    return hint in (Path, os.PathLike)
 
 
 def _describe(hint: Any) -> str:
-    """A type hint in words: 'text', 'a whole number', 'a list of text or nothing'."""
-    import typing
-
-    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
-    if origin in _union_types():
-        return " or ".join(_describe(argument) for argument in arguments)
-    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false", type(None): "nothing",
-             dict: "a mapping", list: "a list"}
-    if hint in names:
-        return names[hint]
-    if _is_path(hint):
-        return "a path"
-    if origin in (list, tuple, set, frozenset) or (origin is not None and origin.__name__ in ("Sequence", "Iterable")):
-        return f"a list of {_describe(arguments[0])}" if arguments else "a list"
-    if origin is dict or (origin is not None and origin.__name__ == "Mapping"):
-        return "a mapping"
-    if origin is typing.Literal:
-        return "one of " + ", ".join(repr(argument) for argument in arguments)
-    return getattr(hint, "__name__", str(hint))
+    """A type hint as a user reads it: ``int``, ``list[str] | None``."""
+    return hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "").replace("NoneType", "None")
 
 
 # Types: a dotted path names a class, or a module whose ServiceSpec names one class per role.
@@ -1951,13 +1939,17 @@ def _fail(exc: BaseException, debug: bool) -> int:
 
 
 def _check(workflow: Workflow) -> int:
+    """Build every step, test each connection (the source's, and any sink's that has one), say what would run."""
     problem = None
-    try:
-        workflow.source.test_connection()
-    except Exception as exc:
-        problem = f"{type(exc).__name__}: {exc}"
-    finally:  # the other steps are neither run nor closed: closing a sink would write its (empty) output
-        workflow.source._call("close()", workflow.source.close)
+    for step in workflow.all_steps():
+        test = getattr(step, "test_connection", None)
+        try:
+            if callable(test) and problem is None:
+                test()
+        except Exception as exc:
+            problem = f"{step.name}: {type(exc).__name__}: {exc}"
+    # only the source is closed: closing a sink would write its (empty) output
+    workflow.source._call("close()", workflow.source.close)
     for step in workflow.all_steps():
         print(f"{_kind(step):<10} {step.name} ({type(step).__module__}.{type(step).__qualname__})")
     print(f"threshold  {workflow.success_threshold:g}%")

@@ -1359,7 +1359,7 @@ def test_cli_check_reports_a_failed_connection(tmp_path: Path, capsys: pytest.Ca
     captured = capsys.readouterr()
     assert captured.err == ""  # said once, on stdout with the rest of the check
     assert captured.out.count("no route") == 1
-    assert "connection failed: OSError: no route" in captured.out
+    assert "connection failed: Unreachable: OSError: no route" in captured.out
 
 
 class Unreachable(ListSource):
@@ -1646,3 +1646,173 @@ def test_progress_shows_only_the_steps_that_run(monkeypatch: pytest.MonkeyPatch)
     out = io.StringIO()
     Workflow(ListSource(range(5)), [Ticking(), ListSink()]).execute(dry_run=True, progress=out)
     assert "Ticking" in out.getvalue() and "ListSink" not in out.getvalue()
+
+
+# --- Options, config files and the command line as a user meets them -------------------------------
+
+
+class Counted(Source):
+    """A user's source with typed options, as a one-off connector writer would write it."""
+
+    def __init__(self, n: int, patterns: list[str] | None = None, ratio: float = 1.0, where: Path | None = None,
+                 label: str = "x") -> None:
+        super().__init__()
+        self.n, self.patterns, self.ratio, self.where, self.label = n, patterns, ratio, where, label
+
+    def _iter(self) -> Iterator[Either[int]]:
+        yield from (Either(right=i) for i in range(self.n))
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"n": "5"}, "Counted: option 'n' must be int, got '5'"),
+    ({"n": 5, "pattern": ["a"]}, "unknown option 'pattern' (valid options: n, patterns, ratio, where, label); "
+                                 "did you mean 'patterns'?"),
+    ({}, "Counted: option 'n' is required"),
+    ({"n": True}, "option 'n' must be int, got True"),
+    ({"n": 1, "patterns": ["a", 3]}, "option 'patterns' must be list[str] | None, got ['a', 3]"),
+    ({"n": 1, "label": False}, "option 'label' must be str, got False (YAML reads yes/no/on/off as booleans"),
+])
+def test_options_are_checked_from_the_constructors_annotations(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidSourceException) as caught:
+        Counted.create(options)
+    assert message in str(caught.value)
+
+
+def test_options_of_the_right_type_are_taken_and_paths_become_paths() -> None:
+    source = Counted.create({"n": 2, "ratio": 3, "where": "data/x.csv", "patterns": ["a"]})
+    assert (source.n, source.ratio, source.patterns) == (2, 3, ["a"])
+    assert source.where == Path("data/x.csv")
+
+
+def test_a_mistyped_option_fails_at_check_not_halfway_through_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, source={"type": "test_minigest.Counted", "options": {"n": "5"}})
+    assert minigest.main(["check", str(path)]) == 2
+    assert "source: Counted: option 'n' must be int, got '5'" in capsys.readouterr().err
+
+
+def test_service_name_is_passed_only_to_a_source_that_takes_it() -> None:
+    workflow = Workflow.create({"source": {"type": "minigest.ListSource", "service_name": "svc"}})
+    assert isinstance(workflow.source, ListSource)
+    numbers = Workflow.create({"source": {"type": "test_minigest.NumbersSource", "service_name": "svc"}})
+    assert numbers.source.service_name == "svc"  # type: ignore[attr-defined]
+
+
+def test_environment_variables_are_substituted_in_strings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINIGEST_COUNT_LABEL", "from-env")
+    config = {"source": {"type": "test_minigest.Counted",
+                         "options": {"n": 1, "label": "${MINIGEST_COUNT_LABEL}/${MINIGEST_UNSET:-fallback}"}}}
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    assert Workflow.from_file(tmp_path / "c.json").source.label == "from-env/fallback"  # type: ignore[attr-defined]
+    config["source"]["options"]["label"] = "${MINIGEST_UNSET}"  # type: ignore[index]
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match=r"c.json: source.options.label: the environment variable MINIGEST_UNSET "
+                                          r"is not set"):
+        Workflow.from_file(tmp_path / "c.json")
+
+
+def test_relative_paths_start_at_the_config_folder_and_types_are_found_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "local_steps.py").write_text("from test_minigest import Counted as LocalCounted\n")
+    config = {"source": {"type": "local_steps.LocalCounted", "options": {"n": 1, "where": "data/in.csv"}},
+              "sink": {"type": "minigest.JsonLinesSink", "options": {"path": "out.jsonl"}}}
+    (project / "run.json").write_text(json.dumps(config))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    workflow = Workflow.from_file(project / "run.json")
+    assert workflow.source.where == project / "data" / "in.csv"  # type: ignore[attr-defined]
+    workflow.execute()
+    assert (project / "out.jsonl").read_text() == "0\n"
+    config["source"]["type"] = "missing_steps.Counted"  # type: ignore[index]
+    (project / "run.json").write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match=f"no module named 'missing_steps' \\(searched .*{project.name}"):
+        Workflow.from_file(project / "run.json")
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("dup.yaml", "source:\n  type: minigest.ListSource\n  type: minigest.ListSink\n",
+     "dup.yaml:3: the key 'source.type' is given twice"),
+    ("dup.json", '{"source": {"type": "minigest.ListSource",\n "type": "x"}}',
+     "dup.json:2: the key 'source.type' is given twice"),
+    ("empty.json", "  \n", "empty.json: the config is empty"),
+    ("empty.yaml", "# nothing yet\n", "empty.yaml: the config must be a mapping at the top level, got NoneType"),
+    ("typo.json", '{"source": {"type": "test_minigest.Countd"}}', "has no attribute 'Countd'; did you mean 'Counted'?"),
+])
+def test_config_file_mistakes_are_one_clear_line(tmp_path: Path, name: str, text: str, message: str) -> None:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        Workflow.from_file(tmp_path / name)
+    assert message in str(caught.value)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + b'{"source": {"type": "minigest.ListSource"}}')
+    (tmp_path / "bom.toml").write_bytes(b"\xef\xbb\xbf" + b'[source]\ntype = "minigest.ListSource"\n')
+    for name in ("bom.json", "bom.toml"):
+        assert isinstance(Workflow.from_file(tmp_path / name).source, ListSource)
+
+
+def test_a_yaml_billion_laughs_is_refused_without_expanding_it(tmp_path: Path) -> None:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 12)]
+    (tmp_path / "laughs.yaml").write_text("\n".join(lines) + "\nsource: *a11\n")
+    with pytest.raises(ConfigError) as caught:
+        Workflow.from_file(tmp_path / "laughs.yaml")
+    assert len(str(caught.value)) < 400
+
+
+def test_yaml_hint_names_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "yaml", None)
+    (tmp_path / "c.yaml").write_text("source: {}\n")
+    with pytest.raises(ConfigError, match=r"pip install PyYAML\)"):
+        Workflow.from_file(tmp_path / "c.yaml")
+
+
+def test_help_shows_an_example_and_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--help"], ["run", "--help"]):
+        with pytest.raises(SystemExit) as caught:
+            minigest.main(argv)
+        assert caught.value.code == 0
+        out = capsys.readouterr().out
+        assert "example:" in out and "minigest run connectors/samples/csv_catalog.json" in out
+        assert "143 terminated (SIGTERM)" in out and "3    minigest could not write its own output" in out
+    assert minigest.main([]) == 2
+    assert "usage: minigest" in capsys.readouterr().err
+
+
+def test_verbose_and_quiet_set_the_minigest_loggers_level(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    class Chatty(ListSource):
+        def prepare(self) -> None:
+            minigest.logger().info("chatty is preparing")
+
+    path = write_config(tmp_path, source={"type": "test_minigest.ChattySource"})
+    globals()["ChattySource"] = Chatty
+    assert minigest.main(["run", str(path), "--verbose"]) == 0
+    assert "minigest: INFO: chatty is preparing" in capsys.readouterr().err
+    assert minigest.main(["run", str(path)]) == 0
+    assert "chatty is preparing" not in capsys.readouterr().err
+
+
+def test_check_lists_the_roles_of_a_service_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "spec_module.py").write_text(
+        "import minigest\n"
+        "ServiceSpec = minigest.ServiceSpec(metadata_source_class=minigest.ListSource,\n"
+        "                                   profiler_class='test_minigest.Counted')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = write_config(tmp_path, source={"type": "spec_module"})
+    assert minigest.main(["check", str(path)]) == 0
+    assert "roles      metadata, profiler (the source's 'kind' picks one)" in capsys.readouterr().out
+    profiler = Workflow.create({"source": {"type": "spec_module", "kind": "profiler", "options": {"n": 2}}})
+    assert isinstance(profiler.source, Counted)
+    with pytest.raises(ConfigError, match=r"ServiceSpec of 'spec_module' has no 'lineage' role \(it has: metadata, "
+                                          r"profiler\)"):
+        Workflow.create({"source": {"type": "spec_module", "kind": "lineage"}})
+    with pytest.raises(ConfigError, match="'sideways' is not a role"):
+        Workflow.create({"source": {"type": "spec_module", "kind": "sideways"}})
