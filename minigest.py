@@ -1222,7 +1222,9 @@ class _Plan:
         self.name = name
         self.producer: Callable[[], Iterable[Any]] = method("producer", node.producer)
         self.producer_name = node.producer
-        self.stages = [(stage, method("processor", stage.processor)) for stage in node.stages]
+        # each stage with its processor and the context key it sets (a store_all list is appended to instead)
+        self.stages = [(stage, method("processor", stage.processor), None if stage.store_all_in_context else
+                        stage.context) for stage in node.stages]
         self.children = list(node.children)
         self.post_process = [(post, method("post_process", post)) for post in node.post_process]
         self.cleared = [stage.context for stage in node.stages if stage.clear_context and stage.context]
@@ -1275,24 +1277,52 @@ class TopologyRunnerMixin:
 
     def _walk(self, plan: _Plan) -> Iterator[Either[Any]]:
         """Each element: its stages in order, then its children; at the end, the post processes."""
-        self.context.values.update((key, []) for key in plan.collected)  # collected anew under each parent
+        values = self.context.values
+        values.update((key, []) for key in plan.collected)  # collected anew under each parent element
         try:
             for element in plan.producer():
-                complete = yield from self._stages(plan, element)
+                complete = True  # no stage failed: the children have a parent
+                for stage, processor, key in plan.stages:
+                    if key is not None:
+                        values[key] = None  # no value leaks from the previous sibling
+                    try:
+                        for result in processor(element):
+                            if type(result) is not Either:
+                                if result is None and stage.nullable:
+                                    continue
+                                result = self._not_either(stage, element, result)
+                            if result.left is not None:
+                                complete = False
+                            elif key is not None:
+                                values[key] = getattr(result.right, "name", result.right)
+                            elif stage.store_all_in_context and stage.context:
+                                self._keep_all(stage, result.right)
+                            yield result
+                    except WorkflowFatalError:
+                        raise
+                    except Exception as exc:
+                        complete = False
+                        where = f"{stage.processor}({short(element)})"
+                        yield Either(left=error_from_exception(stage.processor, exc, where))
                 if plan.cleared:
-                    self.context.values.update(dict.fromkeys(plan.cleared))
-                if not plan.children:
-                    continue
-                if not complete:
-                    reason = f"children of {plan.name} {short(element)} skipped: a stage failed"
-                    self.status.filter(short(element), reason)
-                    continue
-                for child in plan.children:
-                    yield from self._walk(self._plans[child])
+                    values.update(dict.fromkeys(plan.cleared))
+                if plan.children:
+                    yield from self._children(plan, element, complete)
         except WorkflowFatalError:
             raise
         except Exception as exc:
             yield Either(left=error_from_exception(plan.producer_name, exc, f"producer of {plan.name}"))
+        yield from self._post_process(plan)
+
+    def _children(self, plan: _Plan, element: Any, complete: bool) -> Iterator[Either[Any]]:
+        """Walk an element's children, unless one of its stages failed: they would have no parent."""
+        if not complete:
+            self.status.filter(short(element), f"children of {plan.name} {short(element)} skipped: a stage failed")
+            return
+        for child in plan.children:
+            yield from self._walk(self._plans[child])
+
+    def _post_process(self, plan: _Plan) -> Iterator[Either[Any]]:
         for post_name, post in plan.post_process:
             try:
                 yield from post()
@@ -1300,33 +1330,6 @@ class TopologyRunnerMixin:
                 raise
             except Exception as exc:
                 yield Either(left=error_from_exception(post_name, exc, f"post_process of {plan.name}"))
-
-    def _stages(self, plan: _Plan, element: Any) -> Generator[Either[Any], None, bool]:
-        """Run every stage on one element, keeping rights in the context; True when none failed."""
-        values, complete = self.context.values, True
-        for stage, processor in plan.stages:
-            key = None if stage.store_all_in_context else stage.context  # lists are appended to by _keep_all
-            if key is not None:
-                values[key] = None  # no value leaks from the previous sibling
-            try:
-                for result in processor(element):
-                    if type(result) is not Either:
-                        if result is None and stage.nullable:
-                            continue
-                        result = self._not_either(stage, element, result)
-                    if result.left is not None:
-                        complete = False
-                    elif key is not None:
-                        values[key] = getattr(result.right, "name", result.right)
-                    elif stage.store_all_in_context and stage.context:
-                        self._keep_all(stage, result.right)
-                    yield result
-            except WorkflowFatalError:
-                raise
-            except Exception as exc:
-                complete = False
-                yield Either(left=error_from_exception(stage.processor, exc, f"{stage.processor}({short(element)})"))
-        return complete
 
     def _keep_all(self, stage: NodeStage, right: Any) -> None:
         """Append a right's name (or the right itself) to the stage's context list."""
