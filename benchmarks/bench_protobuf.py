@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from _common import best_of, figure, interleaved
 
-from connectors.protobuf_parser import find_message, iter_columns, message_columns, parse_file, parse_text
+from connectors.protobuf import find_message, iter_columns, message_columns, parse_file, parse_text
 
 
 def descriptor_proto() -> tuple[Path | None, str]:

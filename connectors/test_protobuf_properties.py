@@ -19,7 +19,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from connectors.protobuf_parser import (  # noqa: E402
+from connectors.protobuf import (  # noqa: E402
     SCALAR_TYPES,
     ProtoFile,
     ProtoParseError,
@@ -145,26 +145,32 @@ def schema(draw: Callable[..., Any]) -> tuple[str, list[list[tuple[str, str, str
 
 
 def expected_tree(messages: list[list[tuple[str, str, str, Any]]], index: int, path: frozenset[int]) -> list[Any]:
+    """The column bodies (as `Column.to_dict()` gives them) the generated message implies."""
+    def display(target: Any) -> str:
+        return f"gen.M{target}" if isinstance(target, int) else "gen.E" if target == "E" else target
+
     def typed(name: str, target: Any) -> dict[str, Any]:
         if isinstance(target, int):
-            column: dict[str, Any] = {"name": name, "dataType": "RECORD"}
+            column: dict[str, Any] = {"name": name, "dataType": "RECORD", "dataTypeDisplay": display(target)}
             if target not in path:
                 children = expected_tree(messages, target, path | {target})
                 if children:
                     column["children"] = children
             return column
         if target == "E":
-            return {"name": name, "dataType": "ENUM"}
-        return {"name": name, "dataType": SCALAR_TYPES[target]}
+            return {"name": name, "dataType": "ENUM", "dataTypeDisplay": "gen.E"}
+        return {"name": name, "dataType": SCALAR_TYPES[target], "dataTypeDisplay": target}
 
     columns = []
     for name, label, kind, target in messages[index]:
         if kind == "map":
             columns.append({"name": name, "dataType": "MAP",
+                            "dataTypeDisplay": f"map<{target[0]}, {display(target[1])}>",
                             "children": [typed("key", target[0]), typed("value", target[1])]})
         elif label == "repeated":
             column = typed(name, target)
-            array = {"name": name, "dataType": "ARRAY", "arrayDataType": column["dataType"]}
+            array = {"name": name, "dataType": "ARRAY", "arrayDataType": column["dataType"],
+                     "dataTypeDisplay": f"repeated {display(target)}"}
             if "children" in column:
                 array["children"] = column["children"]
             columns.append(array)
@@ -186,7 +192,7 @@ def test_generated_schemas_give_their_column_trees(generated: tuple[str, list[An
     assert proto.warnings == []
     for index in range(len(messages)):
         expected = expected_tree(messages, index, frozenset({index}))
-        assert message_columns(proto.all_messages[f"gen.M{index}"]) == expected
+        assert [column.to_dict() for column in message_columns(proto.all_messages[f"gen.M{index}"])] == expected
 
 
 # --- cost per byte stays flat ---------------------------------------------------------
