@@ -56,8 +56,12 @@ class Owners:
         self.symbols: dict[str, ProtoFile] = {}
         self.longest = 0
         self.packages: dict[str, list[tuple[str, ProtoFile]]] = {}  # first part -> (package, file)
+        self.longest_package = 0
 
     def package_owner(self, name: str) -> ProtoFile | None:
+        """The first file whose package is `name` or starts with it."""
+        if len(name) > self.longest_package:  # most names are longer than every package: skip them at once
+            return None
         for package, owner in self.packages.get(name.partition(".")[0], ()):
             if holds_package([package], name):
                 return owner
@@ -69,6 +73,7 @@ class Owners:
                 self.longest = max(self.longest, len(name))
         if file.package:
             self.packages.setdefault(file.package.partition(".")[0], []).append((file.package, file))
+            self.longest_package = max(self.longest_package, len(file.package))
 
 
 def check_file(file: ProtoFile, owners: Owners) -> None:

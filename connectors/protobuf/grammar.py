@@ -4,8 +4,9 @@ It refuses what protoc's parser refuses (with protoc's message and place) and re
 else, including what protoc's validator will judge later (numbers, reserved ranges, JSON names,
 enum values): those rules live in `checks.py`, a separate pass. Names are recorded inside the file
 (`Outer.Inner`) and given the package once the whole file is read, so a `package` statement below
-definitions needs no second parse. Options are checked for shape; only features, `json_name`,
-`default` and the few options protoc's validator reads are kept.
+definitions needs no second parse (a package above them, the usual case, is used as it is read).
+Options are checked for shape; only features, `json_name`, `default` and the few options protoc's
+validator reads are kept.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class _Parser:
         self.written_visibility = ""  # `export` or `local` just read, for the message or enum after it
         self.literal_start = 0  # the first token inside the message literal option_value() just skipped
         self.every_message: list[MessageDef] = []  # also those a second definition of a name hides
+        self.scope = ""  # the package, when it came before every definition (names then need no renaming)
 
     # -- token helpers
 
@@ -168,7 +170,7 @@ class _Parser:
             self.error("Definitions are nested too deeply for Python's recursion limit.")
         if self.source.lex_error is not None:  # the text stopped at a bad token between two statements
             raise self.source.lex_error[1]
-        if self.file.package:
+        if self.file.package and not self.scope:
             _give_package(self.file, self.every_message)
         return self.file
 
@@ -185,13 +187,13 @@ class _Parser:
             if word == ";":
                 self.i += 1
             elif word == "message":
-                self.message("", file.messages, file)
+                self.message(self.scope, file.messages, file)
             elif word == "enum":
-                self.enum("", file)
+                self.enum(self.scope, file)
             elif word == "service":
                 self.service()
             elif word == "extend":
-                self.extend("", file.messages, file)
+                self.extend(self.scope, file.messages, file)
             elif word == "import":
                 self.import_statement()
             elif word == "package":
@@ -203,9 +205,9 @@ class _Parser:
                 self.option_statement(file)
             elif self.visibility():
                 if texts[self.i] == "message":
-                    self.message("", file.messages, file)
+                    self.message(self.scope, file.messages, file)
                 else:
-                    self.enum("", file)
+                    self.enum(self.scope, file)
             else:
                 self.error("Expected top-level statement (e.g. \"message\").")
 
@@ -246,6 +248,8 @@ class _Parser:
         self.file.package_token = self.i  # protoc places package errors at the keyword
         self.i += 1
         self.file.package = self.dotted("Expected package name.")
+        if not self.file.symbols:
+            self.scope = self.file.package
         self.end()
 
     def import_statement(self) -> None:
@@ -730,6 +734,7 @@ class _Parser:
         self.i += 1
         name_at = self.i
         name = self.ident("Expected service name.")
+        name = self.qualify(self.scope, name)
         self.define(name, SERVICE, name_at)
         self.expect("{")
         while not self.accept("}"):
