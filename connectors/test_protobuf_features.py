@@ -275,3 +275,47 @@ def test_a_symlink_leaving_the_import_root_is_refused(tmp_path: Path) -> None:
         load(root, 'syntax = "proto3";\nimport "link.proto";\nmessage M { Secret s = 1; }\n')
     proto = load(root, 'syntax = "proto3";\nimport "alias.proto";\nmessage M { Real r = 1; }\n')
     assert types(proto, "M") == [("r", "RECORD")]
+
+
+def test_deep_scopes_resolve_names_as_the_walk_up_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index used for scopes of many parts binds every name of the corpus as the part-by-part walk does."""
+    from connectors.protobuf import resolution
+
+    def trees() -> list[Any]:
+        found = []
+        for root in ("handwritten", "samples"):
+            for path in sorted((DATA / "corpus" / root).rglob("*.proto")):
+                proto = parse_file(path, [DATA / "corpus" / root])
+                found.append((proto.warnings, [[column.to_dict() for column in message_columns(message)]
+                                               for message in proto.all_messages.values()]))
+        return found
+
+    walked = trees()
+    monkeypatch.setattr(resolution, "_SHALLOW", -1)  # every scope counts as deep
+    assert trees() == walked
+    partial = parse_file(DATA / "reject" / "partial_name_binds_innermost.proto")
+    assert any('"a.b.Foo.b.Bar"' in warning for warning in partial.warnings)
+
+
+def test_many_unresolved_names_in_a_deep_package_stay_fast_to_report(tmp_path: Path) -> None:
+    package = ".".join(f"p{index % 1000:03d}" for index in range(20_000))
+    fields = " ".join(f"Missing{number} f{number} = {number}; p001.M g{number} = {number + 100};"
+                      for number in range(1, 51))
+    proto = load(tmp_path, f'syntax = "proto3";\npackage {package};\nmessage M {{ {fields} }}\n')
+    assert len(proto.warnings) == 100 and all("UNKNOWN" in warning for warning in proto.warnings)
+
+
+@pytest.mark.parametrize("late", [False, True])
+def test_a_long_package_before_many_names_is_refused_before_it_takes_gigabytes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, late: bool) -> None:
+    """Every full name repeats the package: a 500 KB package before 25,000 fields would be 12 GB of names."""
+    from connectors.protobuf import grammar
+
+    monkeypatch.setattr(grammar, "MAX_NAME_CHARACTERS", 1_000_000)
+    package = "p" * 20_000
+    fields = " ".join(f"int32 f{number} = {number};" for number in range(1, 101))
+    statement = f"package {package};\n"
+    text = f'syntax = "proto3";\n{"" if late else statement}message M {{ {fields} }}\n{statement if late else ""}'
+    assert "add up to more than 1,000,000 characters (the package alone has 20,000)" in error(tmp_path, text)
+    monkeypatch.setattr(grammar, "MAX_NAME_CHARACTERS", 3_000_000)
+    assert len(message_columns(load(tmp_path, text).messages[0])) == 100

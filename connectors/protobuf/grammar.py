@@ -34,11 +34,15 @@ from connectors.protobuf.model import (
     Symbol,
 )
 
-__all__ = ["MAX_NESTING", "map_entry_name", "parse_text"]
+__all__ = ["MAX_NAME_CHARACTERS", "MAX_NESTING", "map_entry_name", "parse_text"]
 
 #: Deepest nesting of definitions (and of column trees) accepted; deeper input
 #: gets a clear error instead of Python's RecursionError.
 MAX_NESTING = 100
+#: Most characters all full names of one file may add up to. Each name repeats the package and its
+#: scopes, so a hostile file (a package of 500 KB before 25,000 fields) would otherwise take gigabytes;
+#: real files stay thousands of times below this.
+MAX_NAME_CHARACTERS = 64_000_000
 
 _LABELS = ("optional", "required", "repeated")
 _KNOWN_EDITIONS = frozenset(["2023", "2024", "2026", "UNSTABLE", "99997_TEST_ONLY", "99998_TEST_ONLY",
@@ -71,6 +75,8 @@ class _Parser:
         self.literal_start = 0  # the first token inside the message literal option_value() just skipped
         self.every_message: list[MessageDef] = []  # also those a second definition of a name hides
         self.scope = ""  # the package, when it came before every definition (names then need no renaming)
+        self.name_characters = 0  # the length of every name defined so far, held to MAX_NAME_CHARACTERS
+        self.names_before_package = 0
 
     # -- token helpers
 
@@ -149,12 +155,20 @@ class _Parser:
 
     def define(self, name: str, symbol: Symbol, index: int) -> None:
         """Record a name (inside the file; the package comes later); a second definition is for the checks."""
+        # Below a late package statement, the names still get the package at the end.
+        self.count_name_characters(len(name) + (len(self.file.package) if not self.scope else 0), index)
         symbols = self.file.symbols
         if name in symbols:
             self.file.duplicates.append((name, index))
             return
         symbols[name] = symbol
         self.file.symbol_tokens[name] = index
+
+    def count_name_characters(self, count: int, index: int) -> None:
+        self.name_characters += count
+        if self.name_characters > MAX_NAME_CHARACTERS:
+            self.error(f"The full names this file defines add up to more than {MAX_NAME_CHARACTERS:,} characters "
+                       f"(the package alone has {len(self.file.package):,}): too large to read.", index)
 
     @staticmethod
     def qualify(scope: str, name: str) -> str:
@@ -171,6 +185,8 @@ class _Parser:
         if self.source.lex_error is not None:  # the text stopped at a bad token between two statements
             raise self.source.lex_error[1]
         if self.file.package and not self.scope:
+            # A package below definitions: each name written above it grows by the package's length.
+            self.count_name_characters(self.names_before_package * len(self.file.package), self.file.package_token)
             _give_package(self.file, self.every_message)
         return self.file
 
@@ -248,6 +264,7 @@ class _Parser:
         self.file.package_token = self.i  # protoc places package errors at the keyword
         self.i += 1
         self.file.package = self.dotted("Expected package name.")
+        self.names_before_package = len(self.file.symbols)
         if not self.file.symbols:
             self.scope = self.file.package
         self.end()

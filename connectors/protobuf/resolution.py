@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 
 from connectors.protobuf import features
@@ -205,6 +205,7 @@ class Names:
             if visible.package:
                 packages.add(visible.package)
         self.packages = sorted(packages)
+        self.by_last: dict[str, list[str]] | None = None  # last part -> full names, built for deep scopes
 
     def get(self, name: str) -> Symbol | None:
         found = self.symbols.get(name)
@@ -223,23 +224,67 @@ class Names:
             return self.get(name[1:]), name[1:], "is not defined"
         first, dot, rest = name.partition(".")
         scope = relative_to.rpartition(".")[0]
+        candidates = (self._deep_candidates(first, scope, packages=bool(dot) or not types_only)
+                      if scope.count(".") > _SHALLOW else _candidates(first, scope))
         symbols = self.symbols
-        while True:
-            candidate = f"{scope}.{first}" if scope else first
+        for candidate in candidates:
             found = symbols.get(candidate)
             if found is None and (dot or not types_only):
                 found = self.get(candidate)
-            if found is not None:
-                if dot:
-                    if found != VALUE:  # only a message, enum, package, service or map entry holds names
-                        full = f"{candidate}.{rest}"
-                        return self.get(full), full, (f"is resolved to \"{full}\", which is not defined (the "
-                                                      "innermost scope is searched first)")
-                elif not types_only or isinstance(found, (MessageDef, EnumDef)) or found == MAP_ENTRY:
-                    return found, candidate, ""
-            if not scope:
-                return None, name, "is not defined"
-            scope = scope.rpartition(".")[0]
+            if found is None:
+                continue
+            if dot:
+                if found != VALUE:  # only a message, enum, package, service or map entry holds names
+                    full = f"{candidate}.{rest}"
+                    return self.get(full), full, (f"is resolved to \"{full}\", which is not defined (the "
+                                                  "innermost scope is searched first)")
+            elif not types_only or isinstance(found, (MessageDef, EnumDef)) or found == MAP_ENTRY:
+                return found, candidate, ""
+        return None, name, "is not defined"
+
+    def _deep_candidates(self, first: str, scope: str, *, packages: bool) -> list[str]:
+        """The names `first` may mean from a scope of many parts, innermost first, found from an index.
+
+        Walking up a scope of n parts builds n names of up to n parts each; a hostile package of
+        20,000 parts made that quadratic. Here only the names that end in `first` are tried.
+        """
+        if self.by_last is None:
+            self.by_last = {}
+            for full in self.symbols:
+                self.by_last.setdefault(full.rpartition(".")[2], []).append(full)
+        found = [full for full in self.by_last.get(first, ()) if _encloses(full[:-len(first) - 1], scope)]
+        if packages:
+            # A leading part of a package named `first`: a package always binds, so only the innermost counts.
+            for package in self.packages:
+                innermost = 0
+                at = package.find(first)
+                while at >= 0:
+                    end = at + len(first)
+                    whole_part = (at == 0 or package[at - 1] == ".") and (end == len(package) or package[end] == ".")
+                    if whole_part and _encloses(package[:max(at - 1, 0)], scope):
+                        innermost = end
+                    at = package.find(first, end)
+                if innermost:
+                    found.append(package[:innermost])
+        return sorted(set(found), key=len, reverse=True)
+
+
+#: Scopes up to this many dots are walked up part by part; deeper ones use Names' index.
+_SHALLOW = 32
+
+
+def _candidates(first: str, scope: str) -> Iterator[str]:
+    """`first` in `scope`, then in each enclosing scope, up to the top."""
+    while True:
+        yield f"{scope}.{first}" if scope else first
+        if not scope:
+            return
+        scope = scope.rpartition(".")[0]
+
+
+def _encloses(parent: str, scope: str) -> bool:
+    """Whether `parent` is `scope` or one of the scopes around it ("" is the top)."""
+    return not parent or scope == parent or (scope.startswith(parent) and scope[len(parent)] == ".")
 
 
 def hidden_from(found: Symbol | None, file: ProtoFile) -> str:
