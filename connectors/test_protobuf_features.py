@@ -145,6 +145,13 @@ def test_field_features_refused_as_protoc_refuses_them(tmp_path: Path, field: st
     assert error(tmp_path, text).endswith(expected)
 
 
+def test_inherited_implicit_presence_on_a_repeated_closed_enum_only_warns(tmp_path: Path) -> None:
+    proto = load(tmp_path, 'edition = "2023";\noption features.field_presence = IMPLICIT;\n'
+                           "enum E { option features.enum_type = CLOSED; A = 1; }\nmessage M { repeated E e = 1; }\n")
+    [warning] = proto.warnings
+    assert "4:24: Implicit presence enum fields must always be open. (not refused" in warning
+
+
 def test_features_outside_editions_are_refused(tmp_path: Path) -> None:
     assert error(tmp_path, 'syntax = "proto3";\noption features.enum_type = CLOSED;\n') == (
         "2:8: Features are only valid under editions.")

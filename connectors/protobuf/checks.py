@@ -150,8 +150,8 @@ def _fail_or_warn(file: ProtoFile, sure: bool, message: str, token: int) -> None
     """Refuse when the rule's inputs are certain; otherwise only warn, since protoc may accept the file."""
     if sure:
         file.source.fail(message, token)
-    file.warnings.append(f"{file.location(token)}: {message} (not refused: the features it depends on could not "
-                         "be read)")
+    file.warnings.append(f"{file.location(token)}: {message} (not refused: protoc may accept it, since what the "
+                         "rule depends on is not known for sure here)")
 
 
 # --------------------------------------------------------------------------- messages
@@ -339,11 +339,15 @@ def _check_field_features(file: ProtoFile, field: FieldDef, extension: bool) -> 
     presence = feature(field, "field_presence")
     target = field.target
     at = field.name_token
+    # Presence inherited by a repeated, oneof or extension field is not something protoc is known to
+    # judge the same way in every version: there the two rules below only warn.
+    singular = field.label != "repeated" and not field.is_map and field.oneof is None and not extension
     if field.has_default and presence == "IMPLICIT":
-        _fail_or_warn(file, sure, "Implicit presence fields can't specify defaults.", at)
+        _fail_or_warn(file, sure and singular, "Implicit presence fields can't specify defaults.", at)
     if (isinstance(target, EnumDef) and not field.is_map and presence == "IMPLICIT"
             and feature(target, "enum_type") != "OPEN"):
-        _fail_or_warn(file, sure and certain(target), "Implicit presence enum fields must always be open.", at)
+        _fail_or_warn(file, sure and singular and certain(target), "Implicit presence enum fields must always "
+                      "be open.", at)
     if extension and presence == "LEGACY_REQUIRED":
         _fail_or_warn(file, sure, "Extensions can't be required.", at)
     written = field.features
