@@ -1,10 +1,11 @@
 """A connector that describes a Protocol Buffers message as a table.
 
 ``ProtobufConnector`` reads one ``.proto`` file (proto2, proto3 or editions)
-with ``connectors.protobuf`` (lexer, grammar, resolution, checks, columns), picks a message and yields the service, a
+with ``connectors.protobuf``, picks a message and yields the service, a
 database named after the business unit, the schema ``default`` and one table
 whose columns are the message's fields, nested messages as RECORD columns with
-children, repeated fields as ARRAY, maps as MAP::
+children, repeated fields as ARRAY, maps as MAP, each with the type as written
+in ``dataTypeDisplay``::
 
     ProtobufConnector.create({
         "source_directory": "protos/shop/order.proto",

@@ -326,3 +326,10 @@ def test_a_long_package_before_many_names_is_refused_before_it_takes_gigabytes(
     assert "add up to more than 1,000,000 characters (the package alone has 20,000)" in error(tmp_path, text)
     monkeypatch.setattr(grammar, "MAX_NAME_CHARACTERS", 3_000_000)
     assert len(message_columns(load(tmp_path, text).messages[0])) == 100
+
+
+@pytest.mark.parametrize("literal", [
+    "{ [pb.cpp { x: 1 } }", "{ a: [1, 2, { b: 3 }], c < d: 4 > }", "{ " + "a { " * 5000 + "}" * 5001])
+def test_odd_features_literals_never_crash(tmp_path: Path, literal: str) -> None:
+    proto = load(tmp_path, f'edition = "2023";\noption features = {literal} ;\nmessage M {{ int32 a = 1; }}\n')
+    assert types(proto, "M") == [("a", "INT")]

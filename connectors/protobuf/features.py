@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from connectors.protobuf.lexer import EOF, FLOAT, IDENTIFIER, INTEGER, STRING
+from connectors.protobuf.model import EDITION_ORDER
 
 __all__ = ["UNREADABLE", "certain", "feature", "read_literal", "resolve"]
 
@@ -50,7 +51,8 @@ def _defaults(file: _HasFeatures) -> dict[str, str]:
     if syntax != "editions":
         return EDITION_DEFAULTS[syntax]
     # Editions after 2024 (UNSTABLE, test-only ones) are refused by the checks; read them as 2024.
-    return EDITION_DEFAULTS.get(edition, EDITION_DEFAULTS["2024"] if edition > "2024" else _EDITION_2023)
+    later = EDITION_ORDER.get(edition, 0) > EDITION_ORDER["2024"]
+    return EDITION_DEFAULTS.get(edition, EDITION_DEFAULTS["2024"] if later else _EDITION_2023)
 
 
 def resolve(element: _HasFeatures) -> dict[str, str]:
@@ -101,7 +103,7 @@ def read_literal(texts: list[str], kinds: list[str], start: int, prefix: str) ->
     found: dict[str, str] = {}
     try:
         _read_fields(texts, kinds, start, "}", prefix, found)
-    except (_Unreadable, IndexError):
+    except (_Unreadable, IndexError, ValueError, RecursionError):  # ran off the literal, or nested too deep
         return {UNREADABLE: "true"}
     return found
 

@@ -17,6 +17,7 @@ from typing import NoReturn, Union
 from connectors.protobuf import features
 from connectors.protobuf.lexer import EOF, FLOAT, IDENTIFIER, INTEGER, STRING, SYMBOL, int_value
 from connectors.protobuf.model import (
+    EDITION_ORDER,
     INTEGER_RANGES,
     MAP_ENTRY,
     MAP_KEY_TYPES,
@@ -45,8 +46,6 @@ MAX_NESTING = 100
 MAX_NAME_CHARACTERS = 64_000_000
 
 _LABELS = ("optional", "required", "repeated")
-_KNOWN_EDITIONS = frozenset(["2023", "2024", "2026", "UNSTABLE", "99997_TEST_ONLY", "99998_TEST_ONLY",
-                             "99999_TEST_ONLY", "MAX", "LEGACY", "1_TEST_ONLY", "2_TEST_ONLY"])
 _Featured = Union[ProtoFile, MessageDef, FieldDef, Oneof, EnumDef, EnumValue]
 
 
@@ -242,7 +241,7 @@ class _Parser:
         else:
             # protoc knows these names from its Edition enum; it refuses the unsupported ones only after
             # the parse (checks.py), and UNSTABLE only for the file it was asked to compile.
-            if value not in _KNOWN_EDITIONS:
+            if value not in EDITION_ORDER:
                 self.error(f"Unknown edition \"{value}\".", at)
             file.syntax = "editions"
             file.edition = value

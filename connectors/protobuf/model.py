@@ -12,7 +12,7 @@ from typing import Union
 from connectors.protobuf.lexer import Source
 
 __all__ = [
-    "SCALAR_TYPES", "MAP_KEY_TYPES", "INTEGER_RANGES", "MAX_FIELD_NUMBER",
+    "EDITION_ORDER", "SCALAR_TYPES", "MAP_KEY_TYPES", "INTEGER_RANGES", "MAX_FIELD_NUMBER",
     "EnumDef", "EnumValue", "FieldDef", "MessageDef", "Oneof", "ProtoFile", "Ranges", "Symbol",
     "SERVICE", "VALUE", "MAP_ENTRY",
 ]
@@ -31,6 +31,10 @@ INTEGER_RANGES = {
     **dict.fromkeys(("uint64", "fixed64"), (0, 2**64 - 1)),
 }
 MAX_FIELD_NUMBER = 536_870_911
+#: Editions in protoc's order (its Edition enum); the checks refuse those protoc does not support.
+EDITION_ORDER = {"LEGACY": 900, "1_TEST_ONLY": 1, "2_TEST_ONLY": 2, "2023": 1000, "2024": 1001, "2026": 1002,
+                 "UNSTABLE": 9999, "99997_TEST_ONLY": 99997, "99998_TEST_ONLY": 99998, "99999_TEST_ONLY": 99999,
+                 "MAX": 2**31 - 1}
 
 # Symbol kinds other than messages and enums. A map field's synthetic entry message holds names
 # (it hides outer ones), but no field may name it as its type. Packages are kept apart, in
@@ -221,8 +225,3 @@ class ProtoFile:
     def __repr__(self) -> str:
         return f"<ProtoFile {self.name}>"
 
-
-#: Editions in protoc's order; the test-only ones and MAX are known by name, refused by the checks.
-EDITION_ORDER = {"LEGACY": 900, "1_TEST_ONLY": 1, "2_TEST_ONLY": 2, "2023": 1000, "2024": 1001, "2026": 1002,
-                 "UNSTABLE": 9999, "99997_TEST_ONLY": 99997, "99998_TEST_ONLY": 99998, "99999_TEST_ONLY": 99999,
-                 "MAX": 2**31 - 1}
