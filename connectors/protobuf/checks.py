@@ -69,8 +69,8 @@ class Owners:
 
     def add(self, file: ProtoFile) -> None:
         for name in file.symbols:
-            if self.symbols.setdefault(name, file) is file:
-                self.longest = max(self.longest, len(name))
+            self.symbols.setdefault(name, file)
+        self.longest = max(self.longest, max(map(len, file.symbols), default=0))
         if file.package:
             self.packages.setdefault(file.package.partition(".")[0], []).append((file.package, file))
             self.longest_package = max(self.longest_package, len(file.package))
@@ -100,8 +100,11 @@ def check_file(file: ProtoFile, owners: Owners) -> None:
 def _check_unique_names(file: ProtoFile, owners: Owners) -> None:
     """No two files may define the same name (packages excepted): protoc checks this across its pool."""
     clashes: dict[str, tuple[int, ProtoFile, str]] = {}  # name -> (token, earlier file, kind)
+    symbols, longest_package = owners.symbols, owners.longest_package
     for name in file.symbols:
-        owner = owners.symbols.get(name) or owners.package_owner(name)
+        owner = symbols.get(name)
+        if owner is None and len(name) <= longest_package:
+            owner = owners.package_owner(name)
         if owner is not None and owner is not file:
             clashes[name] = (file.symbol_tokens[name], owner, "")
     package = file.package
@@ -173,7 +176,8 @@ def _check_message(file: ProtoFile, message: MessageDef) -> None:
     """protoc's checks of a message's numbers and names against what it reserves."""
     numbers: dict[int, str] = {}
     for field in message.fields:
-        _check_number(file, field.number, field.number_token, extension=False)
+        if not 0 < field.number < 19000 and not 19999 < field.number <= MAX_FIELD_NUMBER:
+            _check_number(file, field.number, field.number_token, extension=False)
         if field.number in numbers:
             file.source.fail(f"Field number {field.number} has already been used in \"{message.full_name}\" by "
                              f"field \"{numbers[field.number]}\".", field.number_token)

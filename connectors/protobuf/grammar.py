@@ -22,6 +22,7 @@ from connectors.protobuf.model import (
     MAP_ENTRY,
     MAP_KEY_TYPES,
     MAX_FIELD_NUMBER,
+    NO_FEATURES,
     SCALAR_TYPES,
     SERVICE,
     VALUE,
@@ -337,6 +338,8 @@ class _Parser:
         if name != "features" and not name.startswith("features."):
             return
         self.file.option_features.append((name, name_at))
+        if target.features is NO_FEATURES:
+            target.features = {}
         prefix = name[len("features."):]
         if value == "{":
             target.features.update(features.read_literal(self.texts, self.kinds, self.literal_start, prefix))

@@ -14,7 +14,7 @@ from connectors.protobuf.lexer import Source
 __all__ = [
     "EDITION_ORDER", "SCALAR_TYPES", "MAP_KEY_TYPES", "INTEGER_RANGES", "MAX_FIELD_NUMBER",
     "EnumDef", "EnumValue", "FieldDef", "MessageDef", "Oneof", "ProtoFile", "Ranges", "Symbol",
-    "SERVICE", "VALUE", "MAP_ENTRY",
+    "SERVICE", "VALUE", "MAP_ENTRY", "NO_FEATURES",
 ]
 
 SCALAR_TYPES: dict[str, str] = {
@@ -35,6 +35,10 @@ MAX_FIELD_NUMBER = 536_870_911
 EDITION_ORDER = {"LEGACY": 900, "1_TEST_ONLY": 1, "2_TEST_ONLY": 2, "2023": 1000, "2024": 1001, "2026": 1002,
                  "UNSTABLE": 9999, "99997_TEST_ONLY": 99997, "99998_TEST_ONLY": 99998, "99999_TEST_ONLY": 99999,
                  "MAX": 2**31 - 1}
+
+#: What an element has written when it sets no feature: one shared empty dict (most elements set none,
+#: and a dict each would cost time and memory); the grammar gives an element its own before writing.
+NO_FEATURES: dict[str, str] = {}
 
 # Symbol kinds other than messages and enums. A map field's synthetic entry message holds names
 # (it hides outer ones), but no field may name it as its type. Packages are kept apart, in
@@ -64,7 +68,7 @@ class EnumValue:
         self.token = token
         self.number_token = number_token
         self.parent = parent
-        self.features: dict[str, str] = {}
+        self.features: dict[str, str] = NO_FEATURES
         self.resolved_features: dict[str, str] | None = None
 
 
@@ -88,7 +92,7 @@ class EnumDef:
         self.value_names: set[str] = set()  # to check a field's default
         self.allow_alias = False
         self.ranges = Ranges()
-        self.features: dict[str, str] = {}
+        self.features: dict[str, str] = NO_FEATURES
         self.resolved_features: dict[str, str] | None = None
 
 
@@ -118,7 +122,7 @@ class FieldDef:
         self.oneof: Oneof | None = None
         self.extendee: str | None = None   # the extended type, as written, for an extension
         self.parent: MessageDef | Oneof | ProtoFile | None = None  # where features are inherited from
-        self.features: dict[str, str] = {}
+        self.features: dict[str, str] = NO_FEATURES
         self.resolved_features: dict[str, str] | None = None
         self.target: str | MessageDef | EnumDef | None = SCALAR_TYPES.get(type_name)
 
@@ -133,7 +137,7 @@ class Oneof:
         self.token = token
         self.parent = parent
         self.members = 0
-        self.features: dict[str, str] = {}
+        self.features: dict[str, str] = NO_FEATURES
         self.resolved_features: dict[str, str] | None = None
 
 
@@ -161,7 +165,7 @@ class MessageDef:
         self.extension_ranges: list[tuple[int, int]] = []  # inclusive, set by the checks' reading of `max`
         self.legacy_json = False        # option deprecated_legacy_json_field_conflicts = true
         self.message_set = False        # option message_set_wire_format = true
-        self.features: dict[str, str] = {}
+        self.features: dict[str, str] = NO_FEATURES
         self.resolved_features: dict[str, str] | None = None
 
     @property
@@ -201,7 +205,7 @@ class ProtoFile:
         self.symbol_tokens: dict[str, int] = {}          # where each symbol is defined, for messages
         self.duplicates: list[tuple[str, int]] = []      # names defined twice in the file, and where
         self.option_features: list[tuple[str, int]] = []  # (option, token) of every feature set, for the checks
-        self.features: dict[str, str] = {}
+        self.features: dict[str, str] = NO_FEATURES
         self.resolved_features: dict[str, str] | None = None
         # What resolution bound, for the checks: (type name, full name, definition or None, token, extensions)
         self.bound_extendees: list[tuple[str, str, Symbol | None, int, list[FieldDef]]] = []
