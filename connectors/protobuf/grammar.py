@@ -466,7 +466,6 @@ class _Parser:
 
     def message_body(self, message: MessageDef, opened: int) -> None:
         self.expect("{")
-        message.opened = opened
         texts, kinds = self.texts, self.kinds
         scope = message.full_name
         # These words always start their statement here; a type with such a name needs a label or a dot.
@@ -579,7 +578,6 @@ class _Parser:
             # The group's message lives beside the field, and inherits features from the same place.
             group_parent = parent.parent if isinstance(parent, Oneof) else parent
             group = self.new_message(name, scope, name_at, message.messages, group_parent)
-            group.opened = start
             field.type_name = "." + group.full_name  # given the package with every other name
             field.target = group
             self.nest(start)
@@ -711,7 +709,6 @@ class _Parser:
         name = self.ident("Expected enum name.")
         full_name = self.qualify(scope, name)
         definition = EnumDef(name, full_name, self.file, name_at, parent)
-        definition.opened = at
         definition.visibility, self.written_visibility = self.written_visibility, ""
         definition.nested = self.depth > 0
         self.define(full_name, definition, name_at)

@@ -75,7 +75,7 @@ class EnumValue:
 class EnumDef:
     """An enum definition: its values, and what protoc checks of them."""
 
-    __slots__ = ("allow_alias", "features", "file", "full_name", "name", "nested", "opened", "parent", "ranges",
+    __slots__ = ("allow_alias", "features", "file", "full_name", "name", "nested", "parent", "ranges",
                  "resolved_features", "token", "value_names", "values", "visibility")
 
     def __init__(self, name: str, full_name: str, file: ProtoFile, token: int,
@@ -84,7 +84,6 @@ class EnumDef:
         self.full_name = full_name
         self.file = file
         self.token = token              # the name
-        self.opened = token - 1         # the `enum` keyword
         self.parent = parent            # where features are inherited from
         self.visibility = ""            # edition 2024's `export` or `local` when written
         self.nested = False             # defined inside a message
@@ -145,7 +144,7 @@ class MessageDef:
     """A message (or a group's message): its fields in declaration order."""
 
     __slots__ = ("extension_ranges", "features", "fields", "file", "full_name", "legacy_json", "message_set",
-                 "messages", "name", "nested", "oneofs", "opened", "parent", "ranges", "resolved_features", "token",
+                 "messages", "name", "nested", "oneofs", "parent", "ranges", "resolved_features", "token",
                  "visibility")
 
     def __init__(self, name: str, full_name: str, file: ProtoFile, token: int,
@@ -154,7 +153,6 @@ class MessageDef:
         self.full_name = full_name
         self.file = file
         self.token = token              # the name
-        self.opened = token - 1         # the `message` keyword (or a group's label)
         self.parent = parent            # where features are inherited from
         self.visibility = ""            # edition 2024's `export` or `local` when written
         self.nested = False             # defined inside a message
