@@ -169,7 +169,7 @@ PATHOLOGICAL_UNITS = ['"a" ', "/* comment */ ", "// line\n", "{ a: 1 } ", "0x1F 
 
 def worst_growth(quick: bool) -> dict[str, Any]:
     """The largest per-byte cost growth, 10x the input, over pathological repetitions."""
-    copies = 2_000 if quick else 10_000
+    copies = 2_000 if quick else 20_000
 
     def option_literal(unit: str, count: int) -> str:
         return 'syntax = "proto3"; option (x) = { v: ' + unit * count + "\n"
@@ -183,15 +183,17 @@ def worst_growth(quick: bool) -> dict[str, Any]:
     growths = []
     for unit in [*PATHOLOGICAL_UNITS, "schema"]:
         if unit == "schema":
-            small, large = generated_proto(copies * 10) + "message {", generated_proto(copies * 100) + "message {"
+            size = 20_000 if quick else 100_000
+            small, large = generated_proto(size) + "message {", generated_proto(size * 10) + "message {"
         else:
             small, large = option_literal(unit, copies), option_literal(unit, copies * 10)
-        large_time, small_time = interleaved(2 if quick else 4, functools.partial(parse, large),
+        large_time, small_time = interleaved(2 if quick else 5, functools.partial(parse, large),
                                              functools.partial(parse, small))
         growths.append(((large_time / len(large)) / (small_time / len(small)), unit))
     worst, unit = max(growths)
-    return figure("worst parse cost growth per byte, 10x input", worst, 1.0, "x", "<= 2x (linear, never quadratic)",
-                  2.0, f"worst of {len(growths)} pathological inputs: {unit.strip()!r} (unclosed literals, "
+    # Quadratic work would show as 10x; the allowance is for a shared, noisy machine and cache effects.
+    return figure("worst parse cost growth per byte, 10x input", worst, 1.0, "x", "<= 3x (linear, never quadratic)",
+                  3.0, f"worst of {len(growths)} pathological inputs: {unit.strip()!r} (unclosed literals, "
                   "a schema failing at its end)")
 
 
