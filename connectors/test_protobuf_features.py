@@ -333,3 +333,18 @@ def test_a_long_package_before_many_names_is_refused_before_it_takes_gigabytes(
 def test_odd_features_literals_never_crash(tmp_path: Path, literal: str) -> None:
     proto = load(tmp_path, f'edition = "2023";\noption features = {literal} ;\nmessage M {{ int32 a = 1; }}\n')
     assert types(proto, "M") == [("a", "INT")]
+
+
+def test_the_create_table_body_of_the_sample_says_every_type() -> None:
+    samples = Path(__file__).parent / "samples" / "protos"
+    result = collect(ProtobufConnector.create({
+        "source_directory": str(samples / "shop" / "order.proto"), "business_unit": "sales",
+        "schema_name": "shop.Order", "import_paths": [str(samples)]}))
+    body = result.rights[-1].to_dict()
+
+    def walk(columns: list[dict[str, Any]]) -> list[str]:
+        return [text for column in columns for text in [column["dataTypeDisplay"], *walk(column.get("children", []))]]
+
+    shown = walk(body["columns"])
+    assert len(shown) == sum(1 for _ in iter_columns(result.rights[-1].columns))
+    assert {"repeated shop.Order.Line", "map<string, string>", "google.protobuf.Timestamp"} <= set(shown)

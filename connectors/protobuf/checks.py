@@ -78,13 +78,13 @@ class Owners:
 
 def check_file(file: ProtoFile, owners: Owners) -> None:
     """Every validation rule on one resolved file (its imports checked before it); the first failure raises."""
-    _check_unique_names(file, owners)
     _check_edition(file)
     if file.duplicates:
         name, token = file.duplicates[0]
         scope, _, last = name.rpartition(".")
         file.source.fail(f"\"{last}\" is already defined in \"{scope}\"." if scope else f"\"{last}\" is already "
                          "defined.", token)
+    _check_unique_names(file, owners)
     for message in file.all_messages.values():
         _check_message(file, message)
     for enum in file.enums:
