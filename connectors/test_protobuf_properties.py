@@ -38,17 +38,27 @@ TOKENS = [
     ".", "-", "+", ":", "/", "#", "$", "int32", "string", "bytes", "double", "Foo", "foo", "G", "x", "inf", "nan",
     "0", "1", "7", "0x1F", "017", "1.5", ".5", "1e9", "1to3", "0.0.0", "08", '"a\\x41"', "'b'", '"\\q"', '"open',
     "/* c */", "// c\n", "/* open", "\n", "\t", "\ufeff", "é", "\x00", "export", "local", "true",
+    # editions features, so that their literal reader and the checks built on them are fuzzed too
+    "features", "enum_type", "CLOSED", "OPEN", "field_presence", "IMPLICIT", "json_format", "LEGACY_BEST_EFFORT",
+    "[pb.cpp]", '"UNSTABLE"',
 ]
 
 
+_FUZZ_FOLDER = tempfile.TemporaryDirectory()
+
+
 def assert_parses_or_fails_with_a_location(text: str) -> ProtoFile | None:
-    """The property: success, or our own error carrying file:line:column."""
+    """The property: success (grammar, resolution, checks, columns), or our own error carrying file:line:column."""
+    if not text.strip():
+        return parse_text(text, "fuzz.proto")  # an empty file to ingest is refused, with no line to give
+    path = Path(_FUZZ_FOLDER.name) / "fuzz.proto"
+    path.write_text(text, encoding="utf-8")
     try:
-        proto = parse_text(text, "fuzz.proto")
+        proto = parse_file(path)
     except ProtoParseError as error:
-        assert error.file == "fuzz.proto"
+        assert error.file == str(path)
         assert error.line >= 1 and error.column >= 1
-        assert str(error).startswith(f"fuzz.proto:{error.line}:{error.column}: ")
+        assert str(error).startswith(f"{path}:{error.line}:{error.column}: ")
         assert error.line <= text.count("\n") + 1
         return None
     for message in proto.all_messages.values():
