@@ -41,7 +41,6 @@ import os
 import re
 import reprlib
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -481,6 +480,8 @@ class AtomicWriter:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        import tempfile  # imported when first needed, like every module only some runs use
+
         self.path = Path(path)
         handle, self.temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         umask = os.umask(0)
