@@ -712,12 +712,7 @@ class Workflow:
 
     def __init__(self, source: Source, steps: Sequence[Step] = (), bulk_sink: BulkSink | None = None, *,
                  success_threshold: float = 90.0, max_failures_kept: int = 1000) -> None:
-        _check_steps(source, list(steps), bulk_sink)
-        if isinstance(success_threshold, bool) or not isinstance(success_threshold, (int, float)) or \
-                not 0 <= success_threshold <= 100:
-            raise ValueError(f"success_threshold must be a number from 0 to 100, got {short(success_threshold)}")
-        if isinstance(max_failures_kept, bool) or not isinstance(max_failures_kept, int) or max_failures_kept < 0:
-            raise ValueError(f"max_failures_kept must be a whole number, 0 or more, got {short(max_failures_kept)}")
+        _check_shape(source, list(steps), bulk_sink, success_threshold, max_failures_kept)
         self.source, self.steps, self.bulk_sink = source, list(steps), bulk_sink
         self.success_threshold = float(success_threshold)
         self.service_spec: ServiceSpec | None = None  # where the source came from, for `minigest check`
@@ -749,7 +744,9 @@ class Workflow:
         self.started, self.limit, self.dry_run = True, limit, dry_run
         start = time.perf_counter()
         steps = [step for step in self.steps if not (dry_run and isinstance(step, (Sink, Stage)))]
-        watchers = self._observers(steps, observers, trace, failures, progress)
+        watchers = [*observers, *_standard_observers(self.source, steps, trace, failures, progress)]
+        for step in self.all_steps():
+            step.observers = tuple(watchers)
         try:
             self._run(steps, watchers)
         except KeyboardInterrupt as exc:
@@ -825,19 +822,6 @@ class Workflow:
         if pending is not None:
             raise pending
 
-    def _observers(self, steps: list[Step], extra: Sequence[Observer], trace: IO[str] | None,
-                   failures: str | os.PathLike[str] | None, progress: IO[str] | None) -> list[Observer]:
-        watchers = list(extra)
-        if trace is not None:
-            watchers.append(Trace(trace, self.source))
-        if failures is not None:
-            watchers.append(FailuresFile(failures))
-        if progress is not None:
-            watchers.append(Progress(progress, [self.source, *steps]))
-        for step in self.all_steps():
-            step.observers = tuple(watchers)
-        return watchers
-
     # Verdicts
 
     def calculate_success(self) -> float:
@@ -891,8 +875,25 @@ class Workflow:
         return cls.create(load_config(path), origin=str(path), folder=Path(path).resolve().parent)
 
 
-def _check_steps(source: Any, steps: list[Any], bulk_sink: Any) -> None:
-    """The shape the contract allows: a Source, Processors, at most one Sink or Stage last, a BulkSink."""
+def _standard_observers(source: Source, steps: list[Step], trace: IO[str] | None,
+                        failures: str | os.PathLike[str] | None, progress: IO[str] | None) -> list[Observer]:
+    """The observers ``execute()``'s options ask for: none when none is asked for."""
+    watchers: list[Observer] = []
+    if trace is not None:
+        watchers.append(Trace(trace, source))
+    if failures is not None:
+        watchers.append(FailuresFile(failures))
+    if progress is not None:
+        watchers.append(Progress(progress, [source, *steps]))
+    return watchers
+
+
+def _check_shape(source: Any, steps: list[Any], bulk_sink: Any, threshold: Any, kept: Any) -> None:
+    """A Source, Processors, at most one Sink or Stage last, a BulkSink; a threshold and a failure cap."""
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 100:
+        raise ValueError(f"success_threshold must be a number from 0 to 100, got {short(threshold)}")
+    if isinstance(kept, bool) or not isinstance(kept, int) or kept < 0:
+        raise ValueError(f"max_failures_kept must be a whole number, 0 or more, got {short(kept)}")
     if not isinstance(source, Source):
         raise ValueError(f"the source must be a Source, got {short(source)}")
     for position, step in enumerate(steps, start=1):
