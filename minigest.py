@@ -758,7 +758,7 @@ class Workflow:
             self.stopped = self.stopped or f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            self._close([step for step in self.all_steps() if _state(self, step) != "skipped"])
+            _close_all([step for step in self.all_steps() if _state(self, step) != "skipped"])
             self.elapsed = time.perf_counter() - start
             self.source.status.seconds = max(0.0, self.elapsed - sum(s.status.seconds for s in self.ran[1:]))
             for watcher in watchers:
@@ -811,17 +811,6 @@ class Workflow:
                 return False
         return True
 
-    def _close(self, steps: list[Step]) -> None:
-        """Close each step once; a failing close() is that step's failure, not the end of the others."""
-        pending: BaseException | None = None  # a fatal error or Ctrl-C: raised once all are closed
-        for step in steps:
-            try:
-                step._call("close()", step.close)
-            except (WorkflowFatalError, KeyboardInterrupt) as exc:
-                pending = pending or exc
-        if pending is not None:
-            raise pending
-
     # Verdicts
 
     def calculate_success(self) -> float:
@@ -873,6 +862,18 @@ class Workflow:
     def from_file(cls: type[WorkflowT], path: str | os.PathLike[str]) -> WorkflowT:
         """Build a workflow from a JSON, TOML or YAML file; relative paths in it start at its folder."""
         return cls.create(load_config(path), origin=str(path), folder=Path(path).resolve().parent)
+
+
+def _close_all(steps: list[Step]) -> None:
+    """Close each step once; a failing close() is that step's failure, not the end of the others."""
+    pending: BaseException | None = None  # a fatal error or Ctrl-C: raised once all are closed
+    for step in steps:
+        try:
+            step._call("close()", step.close)
+        except (WorkflowFatalError, KeyboardInterrupt) as exc:
+            pending = pending or exc
+    if pending is not None:
+        raise pending
 
 
 def _standard_observers(source: Source, steps: list[Step], trace: IO[str] | None,
