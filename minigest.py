@@ -44,7 +44,7 @@ import sys
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, Union
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, Optional, TypeVar, Union
 
 import attrs
 
@@ -176,6 +176,8 @@ def error_from_exception(name: str, exc: BaseException, context: str = "") -> St
 
     prefix = f"{context}: " if context else ""
     message = _clip(f"{type(exc).__name__}: {exc}", MAX_ERROR_CHARS)
+    if exc.__traceback__ is None:  # never raised (an exception given as a left): no frames to show
+        return StackTraceError(name=name, error=prefix + message)
     frames = "".join(traceback.format_tb(exc.__traceback__))  # the message is not repeated: it may be huge
     return StackTraceError(name=name, error=prefix + message, stack_trace=f"Traceback:\n{frames}{type(exc).__name__}")
 
@@ -301,27 +303,36 @@ class Step(abc.ABC):
         """
         error = self.status.failed(error)
         for observer in self.observers:
-            observer.failed(self, error, record)
+            try:
+                observer.failed(self, error, record)
+            except MinigestError:
+                raise
+            except Exception as exc:  # a broken observer stops the run; it is no failure of this step
+                raise OutputError(f"{type(observer).__name__}.failed() raised {type(exc).__name__}: {exc}") from exc
         return FAILED
 
     def _raised(self, exc: Exception, record: Any = None, context: str = "") -> Dropped:
         """User code raised: one failure of this step; a fatal error is recorded once, then raised on."""
-        fatal = isinstance(exc, WorkflowFatalError)
-        if not getattr(exc, "_minigest_recorded", False):
-            exc._minigest_recorded = True  # type: ignore[attr-defined]  # outer steps do not count it again
-            name = self.name if record is None else entity_name(record)
-            self.fail(error_from_exception(name, exc, "stopped the run" if fatal else context), record)
-        if fatal:
+        name = self.name if record is None else entity_name(record)
+        if isinstance(exc, WorkflowFatalError):
+            if not getattr(exc, "_minigest_recorded", False):
+                exc._minigest_recorded = True  # type: ignore[attr-defined]  # outer steps do not count it again
+                self.fail(error_from_exception(name, exc, "stopped the run"), record)
             raise exc
-        return FAILED
+        if self.observers or len(self.status.failures) < self.status.max_failures_kept:
+            return self.fail(error_from_exception(name, exc, context), record)
+        return self.fail(StackTraceError(name, type(exc).__name__))  # only counted: skip formatting the trace
 
     def _call(self, what: str, function: Callable[[], Any]) -> bool:
-        """Run a lifecycle method (prepare, commit, run, close); a failure is this step's, not the end."""
+        """Run a lifecycle method (prepare, commit, run, close), timed; a failure is this step's, not the end."""
+        started = time.perf_counter()
         try:
             function()
         except Exception as exc:
             self._raised(exc, context=f"{what} failed")
             return False
+        finally:
+            self.status.seconds += time.perf_counter() - started
         return True
 
 
@@ -529,7 +540,7 @@ class JsonLinesWriter(AtomicWriter):
 class JsonLinesSink(Sink):
     """Writes each record as one JSON line to ``path``, committed when the run completes; or to stdout."""
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Optional[Path] = None) -> None:  # noqa: UP045  # readable by Python 3.9's options reader
         super().__init__()
         if path is not None and str(path) != "-" and not Path(path).parent.is_dir():
             raise ConfigError(f"JsonLinesSink: option 'path': the folder of {path} does not exist")
@@ -616,8 +627,11 @@ class FailuresFile(Observer):
         import json
 
         self.path = path
-        self._dumps = json.JSONEncoder(ensure_ascii=False, default=repr).encode
-        self.file = open(path, "wb", buffering=0)  # unbuffered: each line is one write  # noqa: SIM115
+        self._dumps = json.JSONEncoder(ensure_ascii=False, default=lambda value: repr(value)[:MAX_ERROR_CHARS]).encode
+        try:
+            self.file = open(path, "wb", buffering=0)  # unbuffered: each line is one write  # noqa: SIM115
+        except OSError as exc:
+            raise OutputError(f"--failures {path}: {exc.strerror or exc}") from None
         self.written = 0  # bytes of whole lines
 
     def failed(self, step: Step, error: StackTraceError, record: Any) -> None:
@@ -670,12 +684,9 @@ class Collector(Observer):
 
 
 def _jsonable_or_repr(record: Any) -> Any:
-    import json
-
+    """A record as JSON data for the failures file; what the encoder cannot take becomes its repr."""
     try:
-        data = to_jsonable(record)
-        json.dumps(data)
-        return data
+        return to_jsonable(record)
     except Exception:
         return repr(record)[:MAX_ERROR_CHARS]
 
@@ -684,27 +695,42 @@ def _jsonable_or_repr(record: Any) -> Any:
 
 
 class _Sampler:
-    """Times every one of the first records, then one in ``every``, and scales the time up to all records.
+    """Times every one of the first records, then one in ``every``, and scales each step's time up.
 
-    Timing every call would cost more than a simple step itself.
+    Timing every call would cost more than a simple step itself. A step is scaled by its own calls
+    over its own timed calls, so a step behind a filter is not charged for records it never saw.
     """
 
-    def __init__(self, first: int = 1_000, every: int = 64) -> None:
-        self.first, self.every = first, every
+    def __init__(self, steps: Sequence[Step], first: int = 1_000, every: int = 64) -> None:
+        self.steps, self.first, self.every = list(steps), first, every
+        self.timed_calls = [0] * len(self.steps)
 
     def chains(self, plain: T, timed: T) -> Iterator[T]:
         """What to call for each record in turn: ``timed`` for the records sampled, else ``plain``."""
         then = itertools.cycle([plain] * (self.every - 1) + [timed])
         return itertools.chain(itertools.repeat(timed, self.first), then)
 
-    def timed(self, seen: int) -> int:
-        """How many of the first ``seen`` records ``chains()`` timed."""
-        return min(seen, self.first) + max(0, seen - self.first) // self.every
+    def timer(self, index: int, run: Callable[[Any], T]) -> Callable[[Any], T]:
+        """``run`` timed into its step's status, counting the calls it timed."""
+        clock, status, counts = time.perf_counter, self.steps[index].status, self.timed_calls
 
-    def scale(self, seconds: float, seen: int) -> float:
-        """A step's time over the sampled records, made up to all ``seen`` records."""
-        timed = self.timed(seen)
-        return seconds * seen / timed if timed else seconds
+        def timed(record: Any) -> T:
+            counts[index] += 1
+            start = clock()
+            try:
+                return run(record)
+            finally:
+                status.seconds += clock() - start
+
+        return timed
+
+    def scale_up(self, seen: int) -> None:
+        """Each step's time over its timed calls, made up to all its calls (what the step before passed on)."""
+        calls = seen
+        for step, timed in zip(self.steps, self.timed_calls):
+            if timed:
+                step.status.seconds *= calls / timed
+            calls = step.status.records
 
 
 class Workflow:
@@ -721,9 +747,10 @@ class Workflow:
         self.stopped: str | None = None  # why the run ended early, if it did
         self.interrupted = False
         self.ran: list[Step] = []  # the steps the run reached, in run order
+        self.skipped: list[Step] = []  # what a dry run leaves out
+        self.committed: list[Step] = []  # whose output this run made final
         for step in self.all_steps():
-            if not hasattr(step, "status"):  # its __init__ skipped super().__init__(): give it a name and status
-                Step.__init__(step)
+            _adopt(step)
             step.status.max_failures_kept = max_failures_kept
 
     def all_steps(self) -> list[Step]:
@@ -741,75 +768,96 @@ class Workflow:
         """
         if self.started:
             raise MinigestError("this workflow has already run; build a new one to run again")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise ValueError(f"limit must be a whole number, 0 or more, got {short(limit)}")
         self.started, self.limit, self.dry_run = True, limit, dry_run
-        start = time.perf_counter()
-        steps = [step for step in self.steps if not (dry_run and isinstance(step, (Sink, Stage)))]
-        watchers = [*observers, *_standard_observers(self.source, steps, trace, failures, progress)]
-        for step in self.all_steps():
-            step.observers = tuple(watchers)
+        self.skipped = [step for step in self.all_steps() if dry_run and isinstance(step, (Sink, Stage, BulkSink))]
+        steps = [step for step in self.steps if step not in self.skipped]
+        start, watchers = time.perf_counter(), list(observers)
         try:
+            watchers += _standard_observers(self.source, steps, trace, failures, progress)
+            for step in self.all_steps():
+                step.observers = tuple(watchers)
             self._run(steps, watchers)
         except KeyboardInterrupt as exc:
-            self.interrupted, self.stopped = True, f"interrupted ({exc or 'Ctrl-C'})"
+            self.interrupted, self.stopped = True, f"interrupted ({str(exc) or 'Ctrl-C'})"
             if keep_partial:
                 self._commit(steps)
             raise
-        except WorkflowFatalError as exc:
+        except Exception as exc:
             self.stopped = self.stopped or f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            _close_all([step for step in self.all_steps() if _state(self, step) != "skipped"])
-            self.elapsed = time.perf_counter() - start
-            self.source.status.seconds = max(0.0, self.elapsed - sum(s.status.seconds for s in self.ran[1:]))
-            for watcher in watchers:
-                watcher.finished(self)
+            pending = self._finish(watchers, start)
+        if pending is not None:  # a close() raised it, and nothing else is on its way out
+            raise pending
 
     def _run(self, steps: list[Step], watchers: list[Observer]) -> None:
         """The lifecycle: prepare, the record loop, commit, then the bulk sink on what was committed."""
         self.ran = [self.source]
-        try:
-            self.source.prepare()
-        except ConfigError as exc:  # a bad path: the run cannot start
-            self.source.fail(StackTraceError(self.source.name, f"prepare() failed: {exc}"))
-            self.stopped = f"{exc}"
-            raise
-        except Exception as exc:
-            self.source._raised(exc, context="prepare() failed")
-            self.stopped = "the source could not prepare"
+        if not self._prepare():
             return
         self.ran.extend(steps)
-        records = self.source.run()
-        self._pump(itertools.islice(records, self.limit) if self.limit is not None else records, steps, watchers)
-        records.close()  # a source cut short by the limit cleans up before it commits
-        if not self._commit([self.source, *steps]):
-            return
-        if self.bulk_sink is not None and not self.dry_run:
+        with contextlib.closing(self.source.run()) as records:  # the source cleans up before anything commits
+            self._pump(records if self.limit is None else itertools.islice(records, self.limit), steps, watchers)
+        if self._commit([self.source, *steps]) and self.bulk_sink is not None and self.bulk_sink not in self.skipped:
             self.bulk_sink.stage = next((step for step in steps if isinstance(step, Stage)), None)
-            self.ran.append(self.bulk_sink)
             self.bulk_sink._call("run()", self.bulk_sink.run)
+            self.ran.append(self.bulk_sink)  # only once it returned: an interrupted bulk sink did not run
+
+    def _prepare(self) -> bool:
+        """The source gets ready; a bad path stops the run as a config error, anything else as a failure."""
+        try:
+            self.source.prepare()
+        except ConfigError as exc:
+            self.source.fail(StackTraceError(self.source.name, f"prepare() failed: {exc}"))
+            self.stopped = str(exc)
+            raise
+        except Exception as exc:
+            self.stopped = "the source could not prepare"
+            self.source._raised(exc, context="prepare() failed")
+            return False
+        return True
 
     def _pump(self, records: Iterable[Any], steps: list[Step], watchers: list[Observer]) -> None:
         """The record loop: each record through every step, until a step drops it."""
         runs: list[Callable[[Any], Any]] = [step.run for step in steps]  # type: ignore[attr-defined]
-        timed = [_timed(run, step.status) for run, step in zip(runs, steps)]
+        sampler = _Sampler(steps)
+        timed = [sampler.timer(index, run) for index, run in enumerate(runs)]
         if watchers:
             records, runs, timed = _watched(records, steps, runs, timed, watchers)
-        sampler, seen = _Sampler(), 0
+        seen = 0  # zip with a counter: after the loop, how many records the source gave
         for record, chain, seen in zip(records, sampler.chains(runs, timed), itertools.count(1)):  # noqa: B007
             for run in chain:
-                record = run(record)
-                if record.__class__ is Dropped:
+                record = run(record)  # what goes on to the next step...
+                if record.__class__ is Dropped:  # ...or FILTERED / FAILED (an identity test: the cheapest)
                     break
-        for step in steps:
-            step.status.seconds = sampler.scale(step.status.seconds, seen)
+        sampler.scale_up(seen)
 
     def _commit(self, steps: list[Step]) -> bool:
-        """Make every output final, in run order; a step that cannot stops the run before the bulk sink."""
+        """Make every output final, in run order, once; a step that cannot stops the run before the bulk sink."""
         for step in steps:
+            if step in self.committed:
+                continue
             if not step._call("commit()", step.commit):
                 self.stopped = f"{step.name} could not commit its output"
                 return False
+            self.committed.append(step)
         return True
+
+    def _finish(self, watchers: list[Observer], start: float) -> BaseException | None:
+        """Close every step, time the run and tell the observers; a fatal error or Ctrl-C in close() is returned."""
+        pending = _close_all([step for step in self.all_steps() if step not in self.skipped])
+        if pending is not None and not self.stopped:
+            self.interrupted = isinstance(pending, KeyboardInterrupt)
+            self.stopped = f"a step's close() raised {type(pending).__name__}: {pending}"
+        self.elapsed = time.perf_counter() - start
+        self.source.status.seconds = max(0.0, self.elapsed - sum(s.status.seconds for s in self.all_steps()[1:]))
+        for step in self.all_steps():
+            step.observers = ()  # the streams they wrote to belonged to this run
+        for watcher in watchers:
+            watcher.finished(self)
+        return pending
 
     # Verdicts
 
@@ -864,16 +912,26 @@ class Workflow:
         return cls.create(load_config(path), origin=str(path), folder=Path(path).resolve().parent)
 
 
-def _close_all(steps: list[Step]) -> None:
-    """Close each step once; a failing close() is that step's failure, not the end of the others."""
-    pending: BaseException | None = None  # a fatal error or Ctrl-C: raised once all are closed
+def _close_all(steps: list[Step]) -> BaseException | None:
+    """Close each step once; a failing close() is that step's failure, not the end of the others.
+
+    A fatal error or Ctrl-C from a close() is returned, to be raised once every step is closed.
+    """
+    pending: BaseException | None = None
     for step in steps:
         try:
             step._call("close()", step.close)
         except (WorkflowFatalError, KeyboardInterrupt) as exc:
             pending = pending or exc
-    if pending is not None:
-        raise pending
+    return pending
+
+
+def _adopt(step: Step) -> None:
+    """A step whose ``__init__`` skipped ``super().__init__()`` still gets a name and a status."""
+    if not hasattr(step, "name"):
+        step.name = type(step).__name__
+    if not hasattr(step, "status"):
+        step.status = Status()
 
 
 def _standard_observers(source: Source, steps: list[Step], trace: IO[str] | None,
@@ -906,43 +964,38 @@ def _check_shape(source: Any, steps: list[Any], bulk_sink: Any, threshold: Any, 
         raise ValueError(f"bulk_sink must be a BulkSink, got {short(bulk_sink)}")
 
 
-def _timed(run: Callable[[Any], T], status: Status) -> Callable[[Any], T]:
-    clock = time.perf_counter
-
-    def timed(record: Any) -> T:
-        start = clock()
-        try:
-            return run(record)
-        finally:
-            status.seconds += clock() - start
-
-    return timed
-
-
 def _watched(records: Iterable[Any], steps: list[Step], runs: list[Callable[[Any], Any]],
              timed: list[Callable[[Any], Any]], watchers: list[Observer]) -> tuple[Any, ...]:
-    """The same loop, with each record, step result and output shown to the observers."""
+    """The same loop, showing each record, step result and output to the observers that want them."""
+    def wanting(hook: str) -> list[Observer]:  # an observer pays only for the hooks it overrides
+        return [w for w in watchers if getattr(type(w), hook) is not getattr(Observer, hook)]
+
+    on_record, on_step, on_output = wanting("record"), wanting("step"), wanting("output")
 
     def numbered() -> Iterator[Any]:
         for number, record in enumerate(records, start=1):
-            for watcher in watchers:
+            for watcher in on_record:
                 watcher.record(number, record)
             yield record
 
-    def watch(run: Callable[[Any], Any], step: Step | None) -> Callable[[Any], Any]:
+    def watch(run: Callable[[Any], Any], step: Step) -> Callable[[Any], Any]:
         def watched(record: Any) -> Any:
             result = run(record)
-            for watcher in watchers:
-                watcher.step(step, result) if step is not None else watcher.output(result)
+            for watcher in on_step:
+                watcher.step(step, result)
             return result
         return watched
 
-    def outputs(record: Any) -> Any:
+    def output(record: Any) -> Any:
+        for watcher in on_output:
+            watcher.output(record)
         return record
 
-    chain = [*(watch(run, step) for run, step in zip(runs, steps)), watch(outputs, None)]
-    timed_chain = [*(watch(run, step) for run, step in zip(timed, steps)), chain[-1]]
-    return numbered(), chain, timed_chain
+    if on_step:
+        runs, timed = [watch(run, step) for run, step in zip(runs, steps)], [watch(t, s) for t, s in zip(timed, steps)]
+    if on_output:
+        runs, timed = [*runs, output], [*timed, output]
+    return (numbered() if on_record else records), runs, timed
 
 
 # --- Report -----------------------------------------------------------------
@@ -952,7 +1005,7 @@ def _state(workflow: Workflow, step: Step) -> str:
     """'ran', or why a step did not run: a dry run skips it, an early stop never reached it."""
     if step in workflow.ran:
         return "ran"
-    if workflow.dry_run and isinstance(step, (Sink, Stage, BulkSink)):
+    if step in workflow.skipped:
         return "skipped"
     return "not run" if workflow.started else "ran"
 
@@ -981,9 +1034,10 @@ def report_dict(workflow: Workflow) -> dict[str, Any]:
 
 def _unwritten(workflow: Workflow) -> list[str]:
     """Steps with an output of their own (they override commit()) that a stopped run did not commit."""
-    if not workflow.stopped or workflow.dry_run:
+    if not workflow.stopped:
         return []
-    return [step.name for step in workflow.steps if type(step).commit is not Step.commit]
+    return [step.name for step in workflow.steps if type(step).commit is not Step.commit and
+            step not in workflow.committed and step not in workflow.skipped]
 
 
 def print_report(workflow: Workflow, out: IO[str], max_rows: int = 100) -> None:
@@ -1389,9 +1443,11 @@ def render_topology(topology: type[ServiceTopology] | ServiceTopology) -> str:
 
 
 class _Mapping(dict):  # type: ignore[type-arg]
-    """A config mapping that remembers the keys given twice in it, and where."""
+    """A config mapping that remembers the keys given twice in it, and on which line."""
 
-    repeated: list[tuple[str, int | None]]
+    def __init__(self) -> None:
+        super().__init__()
+        self.repeated: list[tuple[str, int]] = []
 
 
 def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -1442,7 +1498,6 @@ def _json_loads(text: str) -> Any:
             s_and_end, decoder.strict, decoder.scan_once, None, list  # type: ignore[attr-defined]
         )
         mapping = _Mapping()
-        mapping.repeated = []
         for key, value in pairs:
             if key in mapping:
                 line = _json_key_line(text, s_and_end[1], end, key)
@@ -1456,11 +1511,23 @@ def _json_loads(text: str) -> Any:
 
 
 def _json_key_line(text: str, start: int, end: int, key: str) -> int:
-    """The line of the second ``"key":`` inside one object's text."""
-    import json
+    """The line of the second ``key`` among one object's own keys (nested objects are stepped over)."""
+    import json.decoder
 
-    hits = [m.start() for m in re.finditer(re.escape(json.dumps(key)) + r"\s*:", text[start:end])]
-    return text.count("\n", 0, start + hits[min(1, len(hits) - 1)]) + 1 if hits else text.count("\n", 0, start) + 1
+    depth, index, seen, colon = 0, start, 0, re.compile(r"\s*:")
+    while index < end:
+        char = text[index]
+        if char == '"':
+            value, stop = json.decoder.scanstring(text, index + 1)  # type: ignore[attr-defined]
+            if depth == 0 and value == key and colon.match(text, stop):  # start is just inside the brace
+                seen += 1
+                if seen == 2:
+                    return text.count("\n", 0, index) + 1
+            index = stop
+            continue
+        depth += (char in "{[") - (char in "}]")
+        index += 1
+    return text.count("\n", 0, start) + 1
 
 
 def _yaml_loads(text: str) -> Any:
@@ -1473,14 +1540,15 @@ def _yaml_loads(text: str) -> Any:
         pass
 
     def mapping(loader: Any, node: Any) -> _Mapping:
+        result, own = _Mapping(), set()
+        for key_node, _ in node.value:  # the mapping's own keys: a `<<: *defaults` merge may be overridden
+            if key_node.tag != "tag:yaml.org,2002:merge":
+                if (key_node.tag, key_node.value) in own:
+                    result.repeated.append((key_node.value, key_node.start_mark.line + 1))
+                own.add((key_node.tag, key_node.value))
         loader.flatten_mapping(node)
-        result = _Mapping()
-        result.repeated = []
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if key in result:
-                result.repeated.append((key, key_node.start_mark.line + 1))
-            result[key] = loader.construct_object(value_node, deep=True)
+            result[loader.construct_object(key_node, deep=True)] = loader.construct_object(value_node, deep=True)
         return result
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
@@ -1573,16 +1641,21 @@ def read_options(cls: type, config: Any) -> dict[str, Any]:
 
 def _parameters(cls: type) -> tuple[dict[str, tuple[Any, bool]], bool]:
     """A constructor's keyword parameters, name -> (type hint, required), and whether it takes **kwargs."""
-    import typing
-
     signature = inspect.signature(cls)
-    try:
-        hints = typing.get_type_hints(cls.__init__)  # type: ignore[misc]
-    except Exception:  # a hint this Python cannot evaluate (X | None on 3.9): check presence only
-        hints = {}
+    namespace = getattr(vars(cls).get("__init__") or cls.__init__, "__globals__", {})  # type: ignore[misc]
+
+    def hint(annotation: Any) -> Any:
+        """One annotation, evaluated as typing.get_type_hints would; one it cannot read checks nothing."""
+        if annotation is inspect.Parameter.empty:
+            return Any
+        try:
+            return eval(annotation, namespace) if isinstance(annotation, str) else annotation
+        except Exception:  # `X | None` on Python 3.9, or a name the module imports only for type checkers
+            return Any
+
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     found = {
-        name: (hints.get(name, Any), parameter.default is inspect.Parameter.empty)
+        name: (hint(parameter.annotation), parameter.default is inspect.Parameter.empty)
         for name, parameter in signature.parameters.items() if parameter.kind in kinds
     }
     return found, any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
@@ -1613,7 +1686,10 @@ def _fits(value: Any, hint: Any) -> bool:
         return isinstance(value, (int, float) if hint is float else int) and not isinstance(value, bool)
     if _is_path(hint):
         return isinstance(value, (str, os.PathLike))
-    if origin in (list, tuple, set, frozenset) or (origin is not None and origin.__name__ in ("Sequence", "Iterable")):
+    if origin is tuple and arguments and arguments[-1] is not Ellipsis:  # tuple[int, str]: one type per place
+        return isinstance(value, (list, tuple)) and len(value) == len(arguments) and \
+            all(_fits(element, item) for element, item in zip(value, arguments))
+    if origin in (list, tuple) or (origin is not None and origin.__name__ in ("Sequence", "Iterable")):
         item = arguments[0] if arguments else Any
         return isinstance(value, (list, tuple)) and all(_fits(element, item) for element in value)
     if origin is dict or (origin is not None and origin.__name__ == "Mapping"):
@@ -1771,7 +1847,8 @@ class _Builder:
         _only(entry, _STEP_KEYS | extra, where)
         cls, spec = _resolve_type(entry["type"], f"{where}.type", role)
         if not (isinstance(cls, type) and issubclass(cls, kind)):
-            raise ConfigError(f"{where}.type: {entry['type']!r} is not a {kind.__name__} class")
+            named = f"the {role} role of {entry['type']!r}, {short(cls)}," if spec else repr(entry["type"])
+            raise ConfigError(f"{where}.type: {named} is not a {kind.__name__} class")
         return cls, spec
 
     def _options(self, entry: dict[str, Any], where: str) -> dict[str, Any]:
@@ -1859,6 +1936,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:  # from the first line on, Ctrl-C is an exit code, not a traceback
         sys.stderr.write("minigest: interrupted\n")
         return 143 if isinstance(exc, Terminated) else 130
+    except SystemExit as exc:  # argparse's way of saying --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else 2
 
 
 def _parser() -> Any:
@@ -1937,29 +2016,32 @@ def _command(parser: Any, argv: Sequence[str] | None) -> int:
         log.removeHandler(handler)
 
 
+def _describe_error(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, MinigestError) else f"{type(exc).__name__}: {exc}"
+
+
 def _fail(exc: BaseException, debug: bool) -> int:
     """One line on stderr; 2 for a config problem, 3 for minigest's own output, 1 for a run that stopped."""
     if debug:
         import traceback
 
         traceback.print_exc()
-    text = str(exc) if isinstance(exc, MinigestError) else f"{type(exc).__name__}: {exc}"
+    text = _describe_error(exc)
     sys.stderr.write(f"minigest: error: {_clip(' '.join(text.split()), 1000)}\n")
     return 2 if isinstance(exc, ConfigError) else 3 if isinstance(exc, OutputError) else 1
 
 
 def _check(workflow: Workflow) -> int:
     """Build every step, test each connection (the source's, and any sink's that has one), say what would run."""
-    problem = None
+    problem: Exception | None = None
     for step in workflow.all_steps():
         test = getattr(step, "test_connection", None)
         try:
             if callable(test) and problem is None:
                 test()
         except Exception as exc:
-            problem = f"{step.name}: {type(exc).__name__}: {exc}"
-    # only the source is closed: closing a sink would write its (empty) output
-    workflow.source._call("close()", workflow.source.close)
+            problem, failing = exc, step
+    _close_all(workflow.all_steps())  # closed without a commit, so no output is written
     for step in workflow.all_steps():
         print(f"{_kind(step):<10} {step.name} ({type(step).__module__}.{type(step).__qualname__})")
     print(f"threshold  {workflow.success_threshold:g}%")
@@ -1968,8 +2050,12 @@ def _check(workflow: Workflow) -> int:
     topology = getattr(workflow.source, "topology", None)
     if topology is not None:
         print(render_topology(topology))
-    print("connection ok" if problem is None else f"connection failed: {problem}")
-    return 0 if problem is None else 1
+    if problem is None:
+        print("connection ok")
+        return 0
+    said = str(problem) if isinstance(problem, MinigestError) else f"{failing.name}: {_describe_error(problem)}"
+    print(f"connection failed: {said}")
+    return 2 if isinstance(problem, ConfigError) else 1  # a missing path is a config error, as in `run`
 
 
 def _run(workflow: Workflow, args: Any) -> int:
@@ -1983,6 +2069,7 @@ def _run(workflow: Workflow, args: Any) -> int:
         code = 143 if isinstance(exc, Terminated) else 130
     except Exception as exc:
         code = _fail(exc, args.debug)
+    code = code or workflow.exit_code()
     to_stdout = any(isinstance(step, JsonLinesSink) and step.path is None for step in workflow.steps)
     with contextlib.suppress(BrokenPipeError):
         workflow.print_status(sys.stderr if to_stdout else sys.stdout)  # keep stdout for the records
@@ -1991,12 +2078,12 @@ def _run(workflow: Workflow, args: Any) -> int:
 
         try:
             writer = AtomicWriter(args.status_file)
-            json.dump(workflow.status_dict(), writer.file, indent=2, ensure_ascii=True)
+            json.dump({**workflow.status_dict(), "exit_code": code}, writer.file, indent=2, ensure_ascii=True)
             writer.commit()
         except OSError as exc:
             sys.stderr.write(f"minigest: error: --status-file {args.status_file}: {exc.strerror or exc}\n")
             code = code or 3
-    return code or workflow.exit_code()
+    return code
 
 
 if __name__ == "__main__":
