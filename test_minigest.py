@@ -1983,7 +1983,7 @@ def test_a_broken_observer_stops_the_run_and_is_not_blamed_on_a_step() -> None:
             raise RuntimeError("observer bug")
 
     workflow = Workflow(ListSource([Either(left=StackTraceError("a", "b")), 1]), [ListSink()])
-    with pytest.raises(OutputError, match="Broken.failed\\(\\) raised RuntimeError: observer bug"):
+    with pytest.raises(OutputError, match=r"Broken.failed\(\) raised RuntimeError: observer bug"):
         workflow.execute(observers=[Broken()])
     assert workflow.source.status.failure_count == 1  # only the left itself
     assert all(step.observers == () for step in workflow.all_steps())  # nothing left attached
