@@ -283,10 +283,9 @@ class DatabaseSource(TopologyRunnerMixin, Source):
 
     def list_database_schemas(self) -> Iterator[str]:
         self._schemas = listing = _Listing()
-        database_fqn = fqn_join(self.context.database_service, self.context.database)
         for name in self.get_database_schemas():
             listing.names[name] = None
-            if self._kept("schema", name, fqn_join(database_fqn, name)):
+            if self._kept("schema", name, fqn_join(self.context.database_service, self.context.database, name)):
                 yield name
         listing.complete = True
 
@@ -301,7 +300,7 @@ class DatabaseSource(TopologyRunnerMixin, Source):
                 element = _Duplicate(name, element)
             else:
                 listing.names[name] = None
-                if not self._kept("table", name, fqn_join(self.schema_fqn, name)):
+                if not self._kept("table", name, f"{self.schema_fqn}.{fqn_join(name)}"):
                     continue
             yield element
         listing.complete = whole
