@@ -399,23 +399,25 @@ def test_inference_streams_in_batches(tmp_path: Path, monkeypatch: pytest.Monkey
 # --- Options ----------------------------------------------------------------
 
 
-# Type checks of options come from Step.create's options reader (issue 12), not from each connector.
-TYPE_CHECKS_PENDING = pytest.mark.xfail(reason="option types are checked by Step.create's options reader", strict=True)
+# Step.create's options reader takes the types from CsvDataConnector.__init__ alone, so the options it passes
+# on to DatabaseSource (**options) are not type-checked yet; strict: this fails once they are.
+BASE_OPTION_TYPES_PENDING = pytest.mark.xfail(
+    reason="read_options reads hints from cls.__init__, not the merged signature", strict=True)
 
 
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"business_unit": "sales"}, "'source_directory'"),
-        ({"source_directory": "x"}, "'business_unit'"),
+        ({"business_unit": "sales"}, "'source_directory' is required"),
+        ({"source_directory": "x"}, "'business_unit' is required"),
         ({"source_directory": "", "business_unit": "sales"}, "'source_directory' must not be empty"),
-        pytest.param({"source_directory": "x", "business_unit": 3}, "'business_unit'", marks=TYPE_CHECKS_PENDING),
+        pytest.param({"source_directory": "x", "business_unit": 3}, "'business_unit' must be",
+                     marks=BASE_OPTION_TYPES_PENDING),
         ({"source_directory": "x", "business_unit": "s", "sample_rows": -1}, "'sample_rows' must be 0 or more"),
-        pytest.param({"source_directory": "x", "business_unit": "s", "sample_rows": "10"}, "'sample_rows'",
-                     marks=TYPE_CHECKS_PENDING),
-        pytest.param({"source_directory": "x", "business_unit": "s", "sample_rows": True}, "'sample_rows'",
-                     marks=TYPE_CHECKS_PENDING),
-        ({"source_directory": "x", "business_unit": "s", "sample_row": 5}, "'sample_row'"),
+        ({"source_directory": "x", "business_unit": "s", "sample_rows": "10"}, "'sample_rows' must be"),
+        ({"source_directory": "x", "business_unit": "s", "sample_rows": True}, "'sample_rows' must be"),
+        ({"source_directory": "x", "business_unit": "s", "sample_row": 5}, "did you mean 'sample_rows'"),
+        ({"source_directory": "x", "business_unit": "s", "table_filter_patern": {}}, "table_filter_pattern"),
         ({"source_directory": "x", "business_unit": "s", "service_name": ""}, "'service_name' must not be empty"),
     ],
 )
