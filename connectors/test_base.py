@@ -12,7 +12,7 @@ import pytest
 from connectors.base import DatabaseSource, EntityFilter, failure
 from connectors.csv_data import CsvDataConnector
 from connectors.models import Column, Contents, Table
-from minigest import Either, InvalidSourceException, Workflow, collect
+from minigest import ConfigError, Either, InvalidSourceException, Workflow, collect
 
 
 class Names(DatabaseSource):
@@ -226,3 +226,14 @@ def test_a_listing_that_broke_or_a_source_problem_gives_no_contents_for_that_sch
         result = collect(source(tables))
         assert tables_of(result) == ["t1"] and len(result.failures) == 1
         assert [contents.kind for contents in contents_of(result)] == ["databaseSchema"], tables
+
+
+def test_skip_tables_the_teaching_processor() -> None:
+    from connectors.processors import SkipTables
+
+    workflow = Workflow(source(["orders", "tmp_x"]), [SkipTables(["tmp_*"])])
+    result = collect(workflow)
+    assert tables_of(result) == ["orders"]
+    assert workflow.steps[0].status.filtered == 1
+    with pytest.raises(ConfigError, match="'patterns' must be"):
+        SkipTables.create({"patterns": "tmp_*"})
