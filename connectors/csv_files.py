@@ -127,7 +127,7 @@ def bounded_lines(text: IO[str], limit: int | None = None) -> Iterator[str]:
         line = line[1:]
     number = 1
     while line:
-        if len(line) >= limit and line[-1] not in "\r\n":
+        if len(line) >= limit and line[-1] not in "\r\n" and readline(1):  # readline(1): not the file's end
             raise CsvFileError(f"line {number} is longer than {limit:,} characters")
         yield line
         line = readline(limit)

@@ -507,6 +507,12 @@ def test_a_line_longer_than_the_limit_is_a_failure_naming_it(tmp_path: Path, mon
     assert [failure.error for failure in result.failures] == [f"{path}: line 3 is longer than 1,000 characters"]
 
 
+def test_a_last_line_of_exactly_the_limit_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csv_files, "MAX_LINE_CHARS", 10)
+    write(tmp_path, "t.csv", "id,text\n1,abcdefgh")  # 10 characters and the end of the file: no newline
+    assert types_of(tables(run(tmp_path))["t"]) == [("id", "INT"), ("text", "STRING")]
+
+
 def test_the_field_limit_is_the_callers_again_after_reading(tmp_path: Path) -> None:
     write(tmp_path, "t.csv", 'id,text\n1,"' + "x" * 200_000 + '"\n')
     before = csv.field_size_limit()
