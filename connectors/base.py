@@ -277,12 +277,14 @@ class DatabaseSource(TopologyRunnerMixin, Source):
     # What the topology runs: the connector's elements, filtered, deduplicated and accounted for.
 
     def list_databases(self) -> Iterator[str]:
+        """``get_databases()`` less what database_filter_pattern leaves out."""
         parent = fqn_join(self.context.database_service)
         for name in self.get_databases():
             if self._kept("database", name, parent):
                 yield name
 
     def list_database_schemas(self) -> Iterator[str]:
+        """``get_database_schemas()`` less the filtered ones; every name is kept for the database's Contents."""
         self._schemas = listing = _Listing()
         parent = fqn_join(self.context.database_service, self.context.database)
         for name in self.get_database_schemas():
@@ -292,6 +294,7 @@ class DatabaseSource(TopologyRunnerMixin, Source):
         listing.complete = True
 
     def list_tables(self) -> Iterator[Any]:
+        """``get_tables()`` less the filtered ones, a second of a name marked; every name kept for Contents."""
         self._tables = listing = _Listing()
         names, table_name, filtered = listing.names, self.table_name, self.filters["table"] is not None
         parent = self.schema_fqn
@@ -310,6 +313,7 @@ class DatabaseSource(TopologyRunnerMixin, Source):
         listing.complete = whole
 
     def read_table(self, element: Any) -> Iterable[Either[Table]]:
+        """The connector's ``yield_table``, or the failure of a table whose name was already read."""
         if isinstance(element, _Duplicate):
             return [failure(element.name, f"{self.locate(element.element)}: a table named {element.name!r} "
                                           "was already read; this one is skipped")]
