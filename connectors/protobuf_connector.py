@@ -36,8 +36,9 @@ from minigest import Either, InvalidSourceException
 
 __all__ = ["ProtobufConnector"]
 
+_FILTERS = ("database_filter_pattern", "schema_filter_pattern", "table_filter_pattern", "use_fqn_for_filtering")
 _OPTIONS = ("source_directory", "business_unit", "schema_name", "import_paths", "all_messages", "service_name",
-            "validate")
+            "validate", *_FILTERS)
 
 
 @attrs.frozen
@@ -60,9 +61,10 @@ class ProtobufConnector(DatabaseSource):
         all_messages: bool = False,
         service_name: str = "protobuf",
         validate: bool = True,
+        **options: Any,
     ) -> None:
-        super().__init__(service_name=service_name, business_unit=business_unit)
-        self.path = source_directory
+        super().__init__(source_directory=source_directory, service_name=service_name, business_unit=business_unit,
+                         **options)
         self.message_name = schema_name
         self.import_paths = list(import_paths)
         self.all_messages = all_messages
@@ -90,11 +92,11 @@ class ProtobufConnector(DatabaseSource):
             all_messages=all_messages,
             service_name=text_option(owner, config, "service_name", "protobuf"),
             validate=validate,
+            **{key: config[key] for key in _FILTERS if key in config},
         )
 
     def prepare(self) -> None:
-        if not os.path.exists(self.path):
-            raise InvalidSourceException(f"{self.name}: source_directory {self.path!r} does not exist")
+        super().prepare()
         for root in self.import_paths:
             if not os.path.isdir(root):
                 raise InvalidSourceException(f"{self.name}: import_paths entry {root!r} is not a folder")
@@ -120,6 +122,9 @@ class ProtobufConnector(DatabaseSource):
             yield find_message(proto, self.message_name)
         except LookupError as error:
             yield _Problem(label, str(error.args[0]))
+
+    def table_name(self, element: MessageDef | _Problem) -> str | None:
+        return None if isinstance(element, _Problem) else element.relative_name
 
     def yield_table(self, element: MessageDef | _Problem) -> Iterator[Either[Table]]:
         if isinstance(element, _Problem):

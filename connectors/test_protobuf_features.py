@@ -210,7 +210,7 @@ def test_the_connector_option_validate(tmp_path: Path) -> None:
     options = {"source_directory": str(path), "business_unit": "u"}
     assert len(collect(ProtobufConnector.create(options)).failures) == 1
     result = collect(ProtobufConnector.create({**options, "validate": False}))
-    assert result.failures == [] and [column.name for column in result.rights[-1].columns] == ["a", "b"]
+    assert result.failures == [] and [column.name for column in result.rights[3].columns] == ["a", "b"]  # 3: the table
     with pytest.raises(InvalidSourceException, match="'validate' must be true or false"):
         ProtobufConnector.create({**options, "validate": "no"})
 
@@ -340,11 +340,12 @@ def test_the_create_table_body_of_the_sample_says_every_type() -> None:
     result = collect(ProtobufConnector.create({
         "source_directory": str(samples / "shop" / "order.proto"), "business_unit": "sales",
         "schema_name": "shop.Order", "import_paths": [str(samples)]}))
-    body = result.rights[-1].to_dict()
+    table = result.rights[3]  # after service, database and schema; before the Contents records
+    body = table.to_dict()
 
     def walk(columns: list[dict[str, Any]]) -> list[str]:
         return [text for column in columns for text in [column["dataTypeDisplay"], *walk(column.get("children", []))]]
 
     shown = walk(body["columns"])
-    assert len(shown) == sum(1 for _ in iter_columns(result.rights[-1].columns))
+    assert len(shown) == sum(1 for _ in iter_columns(table.columns))
     assert {"repeated shop.Order.Line", "map<string, string>", "google.protobuf.Timestamp"} <= set(shown)
