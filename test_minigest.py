@@ -95,7 +95,7 @@ class ListStage(Stage):
     def __init__(self) -> None:
         super().__init__()
         self.staged: list[Any] = []
-        self.closed = 0
+        self.closed = self.committed = 0
 
     def _run(self, record: Any) -> Iterable[Either[Any]]:
         if record == 2:
@@ -104,6 +104,9 @@ class ListStage(Stage):
         self.staged.append(record)
         yield Either(right=record)
         yield Either(right=record)  # a stage may write several items per record
+
+    def commit(self) -> None:
+        self.committed += 1
 
     def close(self) -> None:
         self.closed += 1
@@ -116,12 +119,12 @@ class Loader(BulkSink):
         self.runs = 0
         self.loaded: list[Any] = []
         self.closed = 0
-        self.stage_closed_before_run: bool | None = None
+        self.stage_committed_before_run: bool | None = None
 
     def run(self) -> None:
         self.runs += 1
         if self.stage is not None:
-            self.stage_closed_before_run = self.stage.closed == 1
+            self.stage_committed_before_run = self.stage.committed == 1
             self.loaded = list(self.stage.staged)
             self.status.records += len(self.loaded)
 
@@ -337,7 +340,7 @@ def test_stage_counts_rights_records_lefts_and_keeps_records() -> None:
     assert stage.status.records == 4  # two rights per staged record
     assert stage.status.failure_count == 1
     assert loader.runs == 1 and loader.loaded == [3, 4]
-    assert loader.stage_closed_before_run is True
+    assert loader.stage_committed_before_run is True
     assert stage.closed == 1 and loader.closed == 1
 
 
@@ -400,7 +403,7 @@ def test_status_keeps_counts_and_only_the_first_failures() -> None:
     assert status.calculate_success() == 50.0
     out = io.StringIO()
     workflow.print_status(out)
-    assert "2500" in out.getvalue()
+    assert re.search(r"\| NumbersSource +\| Source +\| 2,500 +\| 0 +\| 0 +\| 2,500 +\| 50\.0%", out.getvalue())
 
 
 def test_success_formula() -> None:
@@ -470,7 +473,11 @@ def test_print_status_report() -> None:
         assert header in text
     assert re.search(r"\| From\s+\| Entity Name\s+\| Message\s+\| Stack Trace\s+\|", text)
     assert "| NumbersSource" in text
-    assert "more failures not shown (152 in all)" in text  # 150 source + 13 left + 7 raised; 100 rows
+    assert re.search(r"\| NumbersSource +\| 0 +\| divisible ", text)  # 150 alike failures: one row
+    assert re.search(r"\| +\| \(and 149 more\) +\|", text)
+    one_row = io.StringIO()
+    workflow.print_status(one_row, max_rows=1)
+    assert "... 2 more failures not shown (152 in all; --failures PATH writes every one)" in one_row.getvalue()
     assert "Workflow success:" in text
 
 
@@ -594,11 +601,12 @@ def test_trace_follows_each_record() -> None:
     assert "Picky: failed, unlucky" in text
 
 
-def test_failures_file_gets_every_failed_input() -> None:
-    out = io.StringIO()
+def test_failures_file_gets_every_failed_input(tmp_path: Path) -> None:
+    out = tmp_path / "failures.jsonl"
     Workflow(MixedSource(), [Picky(), ListSink()]).execute(failures=out)
-    Workflow(ListSource([13]), [Picky()]).execute(failures=out)
-    entries = [json.loads(line) for line in out.getvalue().splitlines()]
+    Workflow(ListSource([13]), [Picky()]).execute(failures=tmp_path / "second.jsonl")
+    entries = [json.loads(line) for name in ("failures.jsonl", "second.jsonl")
+               for line in (tmp_path / name).read_text().splitlines()]
     assert [entry["step"] for entry in entries] == ["MixedSource", "MixedSource", "Picky"]
     assert entries[2] == {"step": "Picky", "name": "13", "error": "unlucky", "stack_trace": None, "record": 13}
 
@@ -872,42 +880,44 @@ def test_config_files_json_toml_yaml(tmp_path: Path) -> None:
     assert Workflow.from_file(tmp_path / "c.yaml").source.count == 3  # type: ignore[attr-defined]
 
 
-def test_config_errors_name_the_file_and_key(tmp_path: Path) -> None:
+CONFIG_ERRORS = {
+    '{"sourse": {}}': r"bad.json: unknown key 'sourse'",
+    '{"processors": []}': r"'source' is required",
+    '{"source": {"type": "test_minigest.Nope"}}': r"source.type: module 'test_minigest' has no attribute 'Nope'",
+    '{"source": {"type": "no_such_pkg.Source"}}': r"source.type: no module named 'no_such_pkg'",
+    '{"source": {"type": "os.path; rm -rf"}}': r"not a dotted Python path",
+    '{"source": {"type": "test_minigest.AddOne"}}': r"is not a Source class",
+    '{"source": {"type": "test_minigest.NumbersSource", "options": {"cnt": 1}}}': r"source: .*cnt",
+    '{"source": {"type": "minigest.ListSource"}, "processors": [{"type": "minigest.ListSink", "x": 1}]}':
+        r"processors\[0\]: unknown key 'x'",
+    '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": 150}}':
+        r"workflow: success_threshold",
+    '{"source": {"type": "minigest.ListSource"}, "workflow": {"threshold": 1}}': r"unknown key 'threshold'",
+    '{"source": ': r"bad.json:1:\d+: invalid JSON",
+    '{"source": {"type": "minigest.ListSource"}, "source": {}}': r"bad.json:1: the key 'source' is given twice",
+    '{"source": {"type": "minigest.ListSource", "options": []}}': r"source.options: must be a mapping",
+    '{"source": {"type": "minigest.ListSource", "options": 0}}': r"source.options: must be a mapping",
+    '{"source": {"type": "minigest.ListSource", "name": 7}}': r"source.name: must be a non-empty string",
+    '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": true}}':
+        r"success_threshold must be a number",
+    '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": "90"}}':
+        r"success_threshold must be a number",
+    '{"source": {"type": "minigest.ListSource"}, "workflow": {"max_failures_kept": "lots"}}':
+        r"workflow: max_failures_kept must be a whole number",
+    '{"source": {"type": "minigest.ListSource"}, "workflow": {"max_failures_kept": -5}}':
+        r"max_failures_kept must be a whole number, 0 or more",
+    '{"source": {"type": "minigest.ListSource"}, "bulk_sink": {"type": "test_minigest.Loader"}}':
+        r"'bulk_sink' loads what a 'stage' wrote",
+    '{"source": {"type": "test_minigest.Raising"}}': r"source: Raising: count must be positive",
+}
+
+
+@pytest.mark.parametrize(("text", "pattern"), CONFIG_ERRORS.items(), ids=range(len(CONFIG_ERRORS)))
+def test_config_errors_name_the_file_and_key(tmp_path: Path, text: str, pattern: str) -> None:
     path = tmp_path / "bad.json"
-    cases = {
-        '{"sourse": {}}': r"bad.json: unknown key 'sourse'",
-        '{"processors": []}': r"'source' is required",
-        '{"source": {"type": "test_minigest.Nope"}}': r"source.type: module 'test_minigest' has no attribute 'Nope'",
-        '{"source": {"type": "no_such_pkg.Source"}}': r"source.type: no module named 'no_such_pkg'",
-        '{"source": {"type": "os.path; rm -rf"}}': r"not a dotted Python path",
-        '{"source": {"type": "test_minigest.AddOne"}}': r"is not a Source class",
-        '{"source": {"type": "test_minigest.NumbersSource", "options": {"cnt": 1}}}': r"source: .*cnt",
-        '{"source": {"type": "minigest.ListSource"}, "processors": [{"type": "minigest.ListSink", "x": 1}]}':
-            r"processors\[0\]: unknown key 'x'",
-        '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": 150}}':
-            r"workflow: success_threshold",
-        '{"source": {"type": "minigest.ListSource"}, "workflow": {"threshold": 1}}': r"unknown key 'threshold'",
-        '{"source": ': r"bad.json:1:\d+: invalid JSON",
-        '{"source": {"type": "minigest.ListSource"}, "source": {}}': r"bad.json: the key 'source' is given twice",
-        '{"source": {"type": "minigest.ListSource", "options": []}}': r"source.options: must be a mapping",
-        '{"source": {"type": "minigest.ListSource", "options": 0}}': r"source.options: must be a mapping",
-        '{"source": {"type": "minigest.ListSource", "name": 7}}': r"source.name: must be a non-empty string",
-        '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": true}}':
-            r"success_threshold must be a number",
-        '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": "90"}}':
-            r"success_threshold must be a number",
-        '{"source": {"type": "minigest.ListSource"}, "workflow": {"max_failures_kept": "lots"}}':
-            r"workflow: max_failures_kept must be a whole number",
-        '{"source": {"type": "minigest.ListSource"}, "workflow": {"max_failures_kept": -5}}':
-            r"max_failures_kept must be a whole number, 0 or more",
-        '{"source": {"type": "minigest.ListSource"}, "bulk_sink": {"type": "test_minigest.Loader"}}':
-            r"'bulk_sink' loads what a 'stage' wrote",
-        '{"source": {"type": "test_minigest.Raising"}}': r"source: Raising: count must be positive",
-    }
-    for text, pattern in cases.items():
-        path.write_text(text)
-        with pytest.raises(ConfigError, match=pattern):
-            Workflow.from_file(path)
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=pattern):
+        Workflow.from_file(path)
 
 
 class Raising(ListSource):
@@ -1096,7 +1106,7 @@ def test_interrupted_json_lines_output_has_only_complete_lines(tmp_path: Path) -
     target = tmp_path / "out.jsonl"
     workflow = Workflow(ListSource([{"n": i} for i in range(10)] + [3]), [InterruptAt(3), JsonLinesSink(str(target))])
     with pytest.raises(KeyboardInterrupt):
-        workflow.execute()
+        workflow.execute(keep_partial=True)
     text = target.read_text()
     assert text.endswith("\n")
     assert [json.loads(line)["n"] for line in text.splitlines()] == list(range(10))
@@ -1147,9 +1157,12 @@ class Slow(minigest.Source):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_real_ctrl_c_closes_everything_and_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signal_name", "code", "keep_partial"), [("SIGINT", 130, False), ("SIGTERM", 143, False),
+                                                                   ("SIGINT", 130, True)])
+def test_a_real_signal_closes_everything_reports_and_keeps_the_previous_output(
+    tmp_path: Path, signal_name: str, code: int, keep_partial: bool
+) -> None:
     import signal
-    import time
 
     (tmp_path / "slowsource.py").write_text(SLOW_SOURCE)
     config = {
@@ -1157,22 +1170,29 @@ def test_real_ctrl_c_closes_everything_and_exits_130(tmp_path: Path) -> None:
         "sink": {"type": "minigest.JsonLinesSink", "options": {"path": "out.jsonl"}},
     }
     (tmp_path / "run.json").write_text(json.dumps(config))
+    (tmp_path / "out.jsonl").write_text('{"previous": true}\n')
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "minigest.py"), "run", "run.json", "--status-file", "status.json"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    time.sleep(1.0)
-    process.send_signal(signal.SIGINT)
+    command = [sys.executable, str(ROOT / "minigest.py"), "run", "run.json", "--status-file", "status.json", "--trace"]
+    process = subprocess.Popen(command + (["--keep-partial"] if keep_partial else []), cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    while "#3 " not in process.stderr.readline():  # wait until records flow, not for a fixed time
+        pass
+    process.send_signal(getattr(signal, signal_name))
     out, err = process.communicate(timeout=30)
-    assert process.returncode == 130, err
+    assert process.returncode == code, err
     assert "Traceback" not in err
-    assert "interrupted" in out
-    lines = (tmp_path / "out.jsonl").read_text().splitlines()
-    assert lines and [json.loads(line)["n"] for line in lines] == list(range(len(lines)))
+    assert "stopped: interrupted" in out
     status = json.loads((tmp_path / "status.json").read_text())
     assert status["interrupted"] is True
-    assert status["steps"][1]["records"] == len(lines)
+    assert status["steps"][1]["records"] >= 2
+    lines = (tmp_path / "out.jsonl").read_text().splitlines()
+    if keep_partial:
+        assert [json.loads(line)["n"] for line in lines] == list(range(status["steps"][1]["records"]))
+    else:
+        assert lines == ['{"previous": true}']  # the previous output is exactly as it was
+        assert status["outputs_left_as_they_were"] == ["JsonLinesSink"]
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []  # no temporary file
 
 
 def test_topology_source_that_skips_super_init_gets_a_clear_failure() -> None:
@@ -1272,16 +1292,16 @@ def test_a_step_returning_junk_is_named_as_the_cause() -> None:
             yield 42
 
     workflow = run(ListSource([1]), [Junk()])
-    assert workflow.steps[0].status.failures[0].error == "_run returned 'oops', not an Either or None"
+    assert workflow.steps[0].status.failures[0].error == "Junk._run returned 'oops', not an Either or None"
     trace = io.StringIO()
     Workflow(ListSource([1]), [JunkStage()]).execute(trace=trace)
     assert "JunkStage: failed, TypeError: JunkStage._run yielded 42, not an Either" in trace.getvalue()
 
 
-def test_not_an_either_keeps_the_item_for_the_failures_file() -> None:
-    out = io.StringIO()
+def test_not_an_either_keeps_the_item_for_the_failures_file(tmp_path: Path) -> None:
+    out = tmp_path / "failures.jsonl"
     Workflow(MixedSource(), [ListSink()]).execute(failures=out)
-    first = json.loads(out.getvalue().splitlines()[0])
+    first = json.loads(out.read_text().splitlines()[0])
     assert first["name"] == "Not an Either" and first["record"] == "not wrapped"
 
 
@@ -1328,7 +1348,10 @@ def test_json_lines_are_strict_json() -> None:
 def test_cli_check_reports_a_failed_connection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write_config(tmp_path, source={"type": "test_minigest.Unreachable"})
     assert minigest.main(["check", str(path)]) == 1
-    assert capsys.readouterr().err == "minigest: error: Unreachable.test_connection() failed: OSError: no route\n"
+    captured = capsys.readouterr()
+    assert captured.err == ""  # said once, on stdout with the rest of the check
+    assert captured.out.count("no route") == 1
+    assert "connection failed: OSError: no route" in captured.out
 
 
 class Unreachable(ListSource):
