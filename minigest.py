@@ -293,8 +293,11 @@ class Step(abc.ABC):
     def close(self) -> None:
         """Release what the step holds; output not committed is thrown away. Called exactly once."""
 
-    def _failed(self, error: StackTraceError, record: Any = None) -> Dropped:
-        """Count a failure of this step and show it to whoever watches the run."""
+    def fail(self, error: StackTraceError, record: Any = None) -> Dropped:
+        """Count a failure of this step and show it to whoever watches the run (trace, failures file).
+
+        ``self.status.failed(error)`` counts it too, but tells no one: steps call this instead.
+        """
         error = self.status.failed(error)
         for observer in self.observers:
             observer.failed(self, error, record)
@@ -306,7 +309,7 @@ class Step(abc.ABC):
         if not getattr(exc, "_minigest_recorded", False):
             exc._minigest_recorded = True  # type: ignore[attr-defined]  # outer steps do not count it again
             name = self.name if record is None else entity_name(record)
-            self._failed(error_from_exception(name, exc, "stopped the run" if fatal else context), record)
+            self.fail(error_from_exception(name, exc, "stopped the run" if fatal else context), record)
         if fatal:
             raise exc
         return FAILED
@@ -340,13 +343,13 @@ class Source(Step):
         try:
             for item in self._iter():
                 if not isinstance(item, Either):
-                    self._failed(StackTraceError("Not an Either", f"{self.name} yielded {short(item)}, not an Either"),
+                    self.fail(StackTraceError("Not an Either", f"{self.name} yielded {short(item)}, not an Either"),
                                  item)
                 elif item.left is None:
                     status.records += 1
                     yield item.right
                 else:
-                    self._failed(item.left)
+                    self.fail(item.left)
         except Exception as exc:
             self._raised(exc, context="the source stopped early")
 
@@ -370,9 +373,9 @@ class Processor(Step):
                 return FILTERED
             if not isinstance(result, Either):
                 problem = f"{self.name}._run returned {short(result)}, not an Either or None"
-                return self._failed(StackTraceError(entity_name(record), problem), record)
+                return self.fail(StackTraceError(entity_name(record), problem), record)
         if result.left is not None:
-            return self._failed(result.left, record)
+            return self.fail(result.left, record)
         self.status.records += 1
         return result.right
 
@@ -397,7 +400,7 @@ class Stage(Step):
                 if result.left is None:
                     self.status.records += 1
                 else:
-                    self._failed(result.left, record)
+                    self.fail(result.left, record)
         except Exception as exc:
             return self._raised(exc, record)
         return record
@@ -765,7 +768,7 @@ class Workflow:
         try:
             self.source.prepare()
         except ConfigError as exc:  # a bad path: the run cannot start
-            self.source._failed(StackTraceError(self.source.name, f"prepare() failed: {exc}"))
+            self.source.fail(StackTraceError(self.source.name, f"prepare() failed: {exc}"))
             self.stopped = f"{exc}"
             raise
         except Exception as exc:
@@ -1610,29 +1613,17 @@ def _fits(value: Any, hint: Any) -> bool:
 
 
 def _is_path(hint: Any) -> bool:
-    return hint in (Path, os.PathLike) or getattr(hint, "__origin__", None) is os.PathLike
+    """Whether a parameter takes a path (``Path``, or ``Path | None``): relative ones start at the config's folder."""
+    import typing
+
+    if typing.get_origin(hint) in _union_types():
+        return any(_is_path(argument) for argument in typing.get_args(hint))
+    return hint in (Path, os.PathLike)
 
 
 def _describe(hint: Any) -> str:
-    """A type hint in words: 'text', 'a whole number', 'a list of text or nothing'."""
-    import typing
-
-    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
-    if origin in _union_types():
-        return " or ".join(_describe(argument) for argument in arguments)
-    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false", type(None): "nothing",
-             dict: "a mapping", list: "a list"}
-    if hint in names:
-        return names[hint]
-    if _is_path(hint):
-        return "a path"
-    if origin in (list, tuple, set, frozenset) or (origin is not None and origin.__name__ in ("Sequence", "Iterable")):
-        return f"a list of {_describe(arguments[0])}" if arguments else "a list"
-    if origin is dict or (origin is not None and origin.__name__ == "Mapping"):
-        return "a mapping"
-    if origin is typing.Literal:
-        return "one of " + ", ".join(repr(argument) for argument in arguments)
-    return getattr(hint, "__name__", str(hint))
+    """A type hint as a user reads it: ``int``, ``list[str] | None``."""
+    return hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "").replace("NoneType", "None")
 
 
 # Types: a dotted path names a class, or a module whose ServiceSpec names one class per role.
@@ -1948,13 +1939,17 @@ def _fail(exc: BaseException, debug: bool) -> int:
 
 
 def _check(workflow: Workflow) -> int:
+    """Build every step, test each connection (the source's, and any sink's that has one), say what would run."""
     problem = None
-    try:
-        workflow.source.test_connection()
-    except Exception as exc:
-        problem = f"{type(exc).__name__}: {exc}"
-    finally:  # the other steps are neither run nor closed: closing a sink would write its (empty) output
-        workflow.source._call("close()", workflow.source.close)
+    for step in workflow.all_steps():
+        test = getattr(step, "test_connection", None)
+        try:
+            if callable(test) and problem is None:
+                test()
+        except Exception as exc:
+            problem = f"{step.name}: {type(exc).__name__}: {exc}"
+    # only the source is closed: closing a sink would write its (empty) output
+    workflow.source._call("close()", workflow.source.close)
     for step in workflow.all_steps():
         print(f"{_kind(step):<10} {step.name} ({type(step).__module__}.{type(step).__qualname__})")
     print(f"threshold  {workflow.success_threshold:g}%")

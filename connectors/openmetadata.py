@@ -672,7 +672,7 @@ class OpenMetadataBulkSink(BulkSink):
         if outcome.left is None:
             self.status.scanned(entity)
         else:
-            self.status.failed(outcome.left, entity)
+            self.fail(outcome.left, entity)
 
     def close(self) -> None:
         self.client.close()

@@ -614,6 +614,7 @@ def test_each_sample_config_publishes_into_the_server(
     server: OpenMetadataTestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: Path, how: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OM_TOKEN", "sample-token")  # the OpenMetadata sample reads its token from the environment
     config = published(minigest.load_config(sample), sample.parent, server, tmp_path, how)
     workflow = Workflow.create(config, origin=str(sample))
     collected = minigest.collect(workflow)
