@@ -335,10 +335,10 @@ def test_a_catalog_locked_for_a_moment_is_waited_for(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("options", "message"), [
     ({"busy_timeout": -1}, "option 'busy_timeout' must be seconds >= 0"),
-    ({"busy_timeout": "5"}, "option 'busy_timeout' must be a number"),
-    ({"max_queries_per_day": 1.5}, "option 'max_queries_per_day' must be a whole number"),
+    ({"busy_timeout": "5"}, "option 'busy_timeout' must be .*, got '5'"),
+    ({"max_queries_per_day": 1.5}, "option 'max_queries_per_day' must be .*, got 1.5"),
     ({"max_queries_per_day": -1}, "option 'max_queries_per_day' must be >= 0"),
-    ({"mark_deleted": "yes"}, "option 'mark_deleted' must be true or false"),
+    ({"mark_deleted": "yes"}, "option 'mark_deleted' must be .*, got 'yes'"),
 ])
 def test_bad_catalog_options_are_config_errors(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
