@@ -233,6 +233,7 @@ def test_a_load_that_fails_midway_leaves_the_database_as_it_was(
         Workflow(ListSource([]), bulk_sink=sink).execute()
         assert "disk on fire" in sink.status.failures[0].error
     assert sink.status.records == 0  # nothing was loaded, so nothing is reported as loaded
+    assert sink.status.failures[-1].error.startswith(f"nothing loaded into {database} (5 entities rolled back): ")
     assert len(calls) == 6
     assert dump(database) == before
 
