@@ -247,14 +247,14 @@ class SqliteBulkSink(BulkSink):
     def run(self) -> None:
         opened = self._open_staged()
         if isinstance(opened, str):
-            self.status.failed(StackTraceError(self.name, opened))
+            self.fail(StackTraceError(self.name, opened))
             return
         where, lines = opened
         with lines:
             try:
                 connection = sqlite3.connect(str(self.database), timeout=self.busy_timeout, isolation_level=None)
             except sqlite3.Error as exc:
-                self.status.failed(StackTraceError(str(self.database), f"cannot open SQLite database "
+                self.fail(StackTraceError(str(self.database), f"cannot open SQLite database "
                                                                        f"{self.database}: {exc}"))
                 return
             try:
@@ -320,7 +320,7 @@ class SqliteBulkSink(BulkSink):
         if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
             reason += f" (waited {self.busy_timeout:g} s; option 'busy_timeout')"
         message = f"nothing loaded into {self.database} ({loaded} entities rolled back): {reason}"
-        self.status.failed(StackTraceError(str(self.database), message))
+        self.fail(StackTraceError(str(self.database), message))
 
     def _load(self, connection: sqlite3.Connection, where: str, lines: IO[str]) -> list[str]:
         """Each staging line: parse it, then store it inside a savepoint so a bad one leaves no trace.
@@ -334,11 +334,14 @@ class SqliteBulkSink(BulkSink):
             try:
                 entity = parse_staging_line(line)
             except ValueError as exc:
-                self.status.failed(StackTraceError(place, f"{place}: {exc}"))
+                self.fail(StackTraceError(place, f"{place}: {exc}"))
                 continue
-            if isinstance(entity, Contents):
-                contents.setdefault((entity.parent_fqn, entity.kind), set()).update(entity.names)
-                self.status.records += 1
+            if isinstance(entity, Contents):  # applied once every line is stored
+                if self.mark_deleted:
+                    contents.setdefault((entity.parent_fqn, entity.kind), set()).update(entity.names)
+                    self.status.records += 1
+                else:
+                    self.status.filter(entity.fqn, "mark_deleted is off: the catalog keeps what the source lost")
                 continue
             connection.execute("SAVEPOINT entity")
             try:
@@ -346,15 +349,13 @@ class SqliteBulkSink(BulkSink):
             except sqlite3.IntegrityError as exc:  # this entity only: the transaction goes on
                 connection.execute("ROLLBACK TO entity")
                 connection.execute("RELEASE entity")
-                self.status.failed(StackTraceError(entity.fqn, f"{place}: {entity.fqn} not loaded: {explain(exc)}"))
+                self.fail(StackTraceError(entity.fqn, f"{place}: {entity.fqn} not loaded: {explain(exc)}"), entity)
                 continue
             connection.execute("RELEASE entity")
             if stored is None:
                 self.status.records += 1
             else:
                 self.status.filter(entity.fqn, stored)
-        if not self.mark_deleted:
-            return []
         removed: list[str] = []
         for (parent_fqn, kind), names in contents.items():
             removed.extend(remove_unseen(connection, parent_fqn, kind, names))

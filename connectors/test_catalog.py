@@ -97,6 +97,7 @@ def test_mark_deleted_off_keeps_everything(tmp_path: Path) -> None:
     load(staged(staging, tables("a", "b")), database)
     sink = load(staged(staging, [*tables("a"), Contents(SCHEMA_FQN, "table", ["a"])]), database, mark_deleted=False)
     assert sink.removed == [] and sink.status.warnings == 0
+    assert sink.status.filtered == 1 and "mark_deleted is off" in sink.status.filtered_details[0][1]
     assert len(table_fqns(database)) == 2
 
 
