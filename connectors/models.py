@@ -146,6 +146,21 @@ def _plan(cls: type) -> tuple[_Slot, ...]:
     return plan
 
 
+# What to_dict() needs of each body field: (name, key, the parents' keys when nested, encode, keep_empty).
+_Writer = tuple[str, str, "tuple[str, ...] | None", "Callable[[Any, Any], Any] | None", bool]
+_WRITERS: dict[type, tuple[_Writer, ...]] = {}
+
+
+def _writers(cls: type) -> tuple[_Writer, ...]:
+    writers = _WRITERS.get(cls)
+    if writers is None:
+        writers = _WRITERS[cls] = tuple(
+            (name, spec.path[-1], spec.path[:-1] if nested else None, spec.encode, spec.keep_empty)
+            for name, spec, _, nested, _ in _plan(cls) if spec is not None
+        )
+    return writers
+
+
 def _fields(cls: type) -> tuple[attrs.Attribute[Any], ...]:
     return tuple(attrs.fields(cls))
 
@@ -195,18 +210,19 @@ class Model:
     def to_dict(self) -> dict[str, Any]:
         """The OpenMetadata body: each keyed field under its key, keys with no value left out."""
         body: dict[str, Any] = {}
-        for name, spec, key, nested, _ in _plan(type(self)):
-            if spec is None:
-                continue
+        for name, key, parents, encode, keep_empty in _writers(type(self)):
             value = getattr(self, name)
-            value = _jsonable(value) if spec.encode is None else spec.encode(self, value)
-            if not spec.keep_empty and (value is None or value == []):
+            if encode is not None:
+                value = encode(self, value)
+            elif value.__class__ is tuple:
+                value = [_jsonable(item) for item in value]
+            elif isinstance(value, Model):
+                value = value.to_dict()
+            if not keep_empty and (value is None or value == []):
                 continue
             target = body
-            if nested:
-                for part in spec.path[:-1]:
-                    target = target.setdefault(part, {})
-                key = spec.path[-1]
+            for part in parents or ():
+                target = target.setdefault(part, {})
             target[key] = value
         return body
 

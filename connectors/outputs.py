@@ -373,14 +373,20 @@ class SqliteBulkSink(BulkSink):
 # --- How each kind is stored: the one place a kind meets its catalog tables --------------------
 
 
-def _upsert_row(connection: sqlite3.Connection, table: str, row: dict[str, Any], key: tuple[str, ...]) -> None:
-    """INSERT ... ON CONFLICT DO UPDATE; the table and column names are ours, never the input's."""
+def _upsert_row(
+    connection: sqlite3.Connection, table: str, row: dict[str, Any], key: tuple[str, ...], when: str = ""
+) -> bool:
+    """INSERT ... ON CONFLICT DO UPDATE [WHERE when]; whether a row was written.
+
+    The table and column names are ours, never the input's.
+    """
     updates = ", ".join(f"{name} = excluded.{name}" for name in row if name not in key)
-    connection.execute(
+    cursor = connection.execute(
         f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) "
-        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}{f' WHERE {when}' if when else ''}",
         tuple(row.values()),
     )
+    return cursor.rowcount > 0
 
 
 def _body(entity: Any) -> str:
@@ -405,10 +411,9 @@ def _store_schema(connection: sqlite3.Connection, entity: DatabaseSchema, cap: i
 
 def _store_table(connection: sqlite3.Connection, entity: Table, cap: int) -> None:
     row = _entity_row(entity, schema_fqn=entity.database_schema, table_type=entity.table_type)
-    stored = connection.execute("SELECT body FROM tables WHERE fqn = ?", (entity.fqn,)).fetchone()
-    if stored is not None and stored[0] == row["body"]:
+    row["view_definition"] = entity.view_definition
+    if not _upsert_row(connection, "tables", row, ("fqn",), when="tables.body IS NOT excluded.body"):
         return None  # unchanged, and so are its columns: a re-run of the same source rewrites nothing
-    _upsert_row(connection, "tables", {**row, "view_definition": entity.view_definition}, ("fqn",))
     connection.execute("DELETE FROM columns WHERE table_fqn = ?", (entity.fqn,))  # a re-run replaces them
     connection.executemany(
         "INSERT INTO columns (fqn, name, table_fqn, parent_fqn, ordinal_position, data_type, array_data_type, "
@@ -436,13 +441,8 @@ def _store_profile(connection: sqlite3.Connection, entity: TableProfile, cap: in
     """The table's latest profile: an older one than the catalog holds is left out."""
     row = {"table_fqn": entity.table_fqn, "timestamp": entity.timestamp, "row_count": entity.row_count,
            "column_count": entity.column_count, "body": _body(entity)}
-    updates = ", ".join(f"{name} = excluded.{name}" for name in row if name != "table_fqn")
-    cursor = connection.execute(
-        f"INSERT INTO table_profiles ({', '.join(row)}) VALUES ({', '.join('?' * len(row))}) "
-        f"ON CONFLICT (table_fqn) DO UPDATE SET {updates} WHERE excluded.timestamp >= table_profiles.timestamp",
-        tuple(row.values()),
-    )
-    if cursor.rowcount == 0:
+    if not _upsert_row(connection, "table_profiles", row, ("table_fqn",),
+                       when="excluded.timestamp >= table_profiles.timestamp"):
         return "older than the profile the catalog holds"
     connection.execute("DELETE FROM column_profiles WHERE table_fqn = ?", (entity.table_fqn,))
     connection.executemany(
