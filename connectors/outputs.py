@@ -80,21 +80,25 @@ class FileStage(Stage):
         yield Either(right=record)
 
     def commit(self) -> None:
-        """The run completed: put this run's file in place (staging nothing gives an empty file)."""
+        """The run completed: put this run's file in place (staging nothing gives an empty file).
+
+        When that fails, nothing was staged: the records counted so far are reset to 0.
+        """
         writer, self._writer = self._writer or JsonLinesWriter(self.path), None
-        if self._broken is not None:
-            writer.discard()
-            raise OSError(f"{self.path} not written: a write failed during the run ({self._broken})")
         try:
+            if self._broken is not None:
+                raise OSError(f"{self.path} not written: a write failed during the run ({self._broken})")
             writer.file.flush()
             reader = open(writer.temporary, encoding="utf-8")  # noqa: SIM115 - kept open for the bulk sink
         except BaseException:
             writer.discard()
+            self.status.records = 0
             raise
         try:
-            writer.commit()
+            writer.commit()  # discards the temporary file itself when it fails
         except BaseException:
             reader.close()
+            self.status.records = 0
             raise
         stat = os.fstat(reader.fileno())
         self._committed, self._identity = reader, (stat.st_dev, stat.st_ino)

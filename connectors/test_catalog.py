@@ -435,6 +435,7 @@ def test_a_stage_whose_writes_fail_commits_nothing_and_the_old_file_is_not_loade
     stage, sink = workflow.steps[0], workflow.bulk_sink
     assert stage.status.failure_count == 4  # three records could not be written, then the commit refused
     assert "not written: a write failed during the run" in stage.status.failures[-1].error
+    assert stage.status.records == 0  # the two written were never committed: nothing was staged
     assert sink is not None and sink.status.records == 0
     assert not database.exists()  # the previous run's staging file was not loaded
     assert workflow.result_status() == 1
@@ -464,6 +465,7 @@ def test_a_staging_file_on_a_full_disk_fails_the_run_and_leaves_no_temporary_fil
         workflow = run_workflow(records, staging, database)
         stage = workflow.steps[0]
         assert stage.status.failure_count >= 1 and "commit()" in stage.status.failures[-1].error
+        assert stage.status.records == 0
         assert workflow.stopped == "FileStage could not commit its output"
         assert workflow.bulk_sink is not None and workflow.bulk_sink.status.records == 0
         assert workflow.result_status() == 1
