@@ -41,7 +41,6 @@ import os
 import re
 import reprlib
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -481,6 +480,8 @@ class AtomicWriter:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        import tempfile  # imported when first needed, like every module only some runs use
+
         self.path = Path(path)
         handle, self.temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         umask = os.umask(0)
@@ -711,12 +712,7 @@ class Workflow:
 
     def __init__(self, source: Source, steps: Sequence[Step] = (), bulk_sink: BulkSink | None = None, *,
                  success_threshold: float = 90.0, max_failures_kept: int = 1000) -> None:
-        _check_steps(source, list(steps), bulk_sink)
-        if isinstance(success_threshold, bool) or not isinstance(success_threshold, (int, float)) or \
-                not 0 <= success_threshold <= 100:
-            raise ValueError(f"success_threshold must be a number from 0 to 100, got {short(success_threshold)}")
-        if isinstance(max_failures_kept, bool) or not isinstance(max_failures_kept, int) or max_failures_kept < 0:
-            raise ValueError(f"max_failures_kept must be a whole number, 0 or more, got {short(max_failures_kept)}")
+        _check_shape(source, list(steps), bulk_sink, success_threshold, max_failures_kept)
         self.source, self.steps, self.bulk_sink = source, list(steps), bulk_sink
         self.success_threshold = float(success_threshold)
         self.service_spec: ServiceSpec | None = None  # where the source came from, for `minigest check`
@@ -748,7 +744,9 @@ class Workflow:
         self.started, self.limit, self.dry_run = True, limit, dry_run
         start = time.perf_counter()
         steps = [step for step in self.steps if not (dry_run and isinstance(step, (Sink, Stage)))]
-        watchers = self._observers(steps, observers, trace, failures, progress)
+        watchers = [*observers, *_standard_observers(self.source, steps, trace, failures, progress)]
+        for step in self.all_steps():
+            step.observers = tuple(watchers)
         try:
             self._run(steps, watchers)
         except KeyboardInterrupt as exc:
@@ -760,7 +758,7 @@ class Workflow:
             self.stopped = self.stopped or f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            self._close([step for step in self.all_steps() if _state(self, step) != "skipped"])
+            _close_all([step for step in self.all_steps() if _state(self, step) != "skipped"])
             self.elapsed = time.perf_counter() - start
             self.source.status.seconds = max(0.0, self.elapsed - sum(s.status.seconds for s in self.ran[1:]))
             for watcher in watchers:
@@ -812,30 +810,6 @@ class Workflow:
                 self.stopped = f"{step.name} could not commit its output"
                 return False
         return True
-
-    def _close(self, steps: list[Step]) -> None:
-        """Close each step once; a failing close() is that step's failure, not the end of the others."""
-        pending: BaseException | None = None  # a fatal error or Ctrl-C: raised once all are closed
-        for step in steps:
-            try:
-                step._call("close()", step.close)
-            except (WorkflowFatalError, KeyboardInterrupt) as exc:
-                pending = pending or exc
-        if pending is not None:
-            raise pending
-
-    def _observers(self, steps: list[Step], extra: Sequence[Observer], trace: IO[str] | None,
-                   failures: str | os.PathLike[str] | None, progress: IO[str] | None) -> list[Observer]:
-        watchers = list(extra)
-        if trace is not None:
-            watchers.append(Trace(trace, self.source))
-        if failures is not None:
-            watchers.append(FailuresFile(failures))
-        if progress is not None:
-            watchers.append(Progress(progress, [self.source, *steps]))
-        for step in self.all_steps():
-            step.observers = tuple(watchers)
-        return watchers
 
     # Verdicts
 
@@ -890,8 +864,37 @@ class Workflow:
         return cls.create(load_config(path), origin=str(path), folder=Path(path).resolve().parent)
 
 
-def _check_steps(source: Any, steps: list[Any], bulk_sink: Any) -> None:
-    """The shape the contract allows: a Source, Processors, at most one Sink or Stage last, a BulkSink."""
+def _close_all(steps: list[Step]) -> None:
+    """Close each step once; a failing close() is that step's failure, not the end of the others."""
+    pending: BaseException | None = None  # a fatal error or Ctrl-C: raised once all are closed
+    for step in steps:
+        try:
+            step._call("close()", step.close)
+        except (WorkflowFatalError, KeyboardInterrupt) as exc:
+            pending = pending or exc
+    if pending is not None:
+        raise pending
+
+
+def _standard_observers(source: Source, steps: list[Step], trace: IO[str] | None,
+                        failures: str | os.PathLike[str] | None, progress: IO[str] | None) -> list[Observer]:
+    """The observers ``execute()``'s options ask for: none when none is asked for."""
+    watchers: list[Observer] = []
+    if trace is not None:
+        watchers.append(Trace(trace, source))
+    if failures is not None:
+        watchers.append(FailuresFile(failures))
+    if progress is not None:
+        watchers.append(Progress(progress, [source, *steps]))
+    return watchers
+
+
+def _check_shape(source: Any, steps: list[Any], bulk_sink: Any, threshold: Any, kept: Any) -> None:
+    """A Source, Processors, at most one Sink or Stage last, a BulkSink; a threshold and a failure cap."""
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 100:
+        raise ValueError(f"success_threshold must be a number from 0 to 100, got {short(threshold)}")
+    if isinstance(kept, bool) or not isinstance(kept, int) or kept < 0:
+        raise ValueError(f"max_failures_kept must be a whole number, 0 or more, got {short(kept)}")
     if not isinstance(source, Source):
         raise ValueError(f"the source must be a Source, got {short(source)}")
     for position, step in enumerate(steps, start=1):
@@ -1222,7 +1225,9 @@ class _Plan:
         self.name = name
         self.producer: Callable[[], Iterable[Any]] = method("producer", node.producer)
         self.producer_name = node.producer
-        self.stages = [(stage, method("processor", stage.processor)) for stage in node.stages]
+        # each stage with its processor and the context key it sets (a store_all list is appended to instead)
+        self.stages = [(stage, method("processor", stage.processor), None if stage.store_all_in_context else
+                        stage.context) for stage in node.stages]
         self.children = list(node.children)
         self.post_process = [(post, method("post_process", post)) for post in node.post_process]
         self.cleared = [stage.context for stage in node.stages if stage.clear_context and stage.context]
@@ -1275,24 +1280,52 @@ class TopologyRunnerMixin:
 
     def _walk(self, plan: _Plan) -> Iterator[Either[Any]]:
         """Each element: its stages in order, then its children; at the end, the post processes."""
-        self.context.values.update((key, []) for key in plan.collected)  # collected anew under each parent
+        values = self.context.values
+        values.update((key, []) for key in plan.collected)  # collected anew under each parent element
         try:
             for element in plan.producer():
-                complete = yield from self._stages(plan, element)
+                complete = True  # no stage failed: the children have a parent
+                for stage, processor, key in plan.stages:
+                    if key is not None:
+                        values[key] = None  # no value leaks from the previous sibling
+                    try:
+                        for result in processor(element):
+                            if type(result) is not Either:
+                                if result is None and stage.nullable:
+                                    continue
+                                result = self._not_either(stage, element, result)
+                            if result.left is not None:
+                                complete = False
+                            elif key is not None:
+                                values[key] = getattr(result.right, "name", result.right)
+                            elif stage.store_all_in_context and stage.context:
+                                self._keep_all(stage, result.right)
+                            yield result
+                    except WorkflowFatalError:
+                        raise
+                    except Exception as exc:
+                        complete = False
+                        where = f"{stage.processor}({short(element)})"
+                        yield Either(left=error_from_exception(stage.processor, exc, where))
                 if plan.cleared:
-                    self.context.values.update(dict.fromkeys(plan.cleared))
-                if not plan.children:
-                    continue
-                if not complete:
-                    reason = f"children of {plan.name} {short(element)} skipped: a stage failed"
-                    self.status.filter(short(element), reason)
-                    continue
-                for child in plan.children:
-                    yield from self._walk(self._plans[child])
+                    values.update(dict.fromkeys(plan.cleared))
+                if plan.children:
+                    yield from self._children(plan, element, complete)
         except WorkflowFatalError:
             raise
         except Exception as exc:
             yield Either(left=error_from_exception(plan.producer_name, exc, f"producer of {plan.name}"))
+        yield from self._post_process(plan)
+
+    def _children(self, plan: _Plan, element: Any, complete: bool) -> Iterator[Either[Any]]:
+        """Walk an element's children, unless one of its stages failed: they would have no parent."""
+        if not complete:
+            self.status.filter(short(element), f"children of {plan.name} {short(element)} skipped: a stage failed")
+            return
+        for child in plan.children:
+            yield from self._walk(self._plans[child])
+
+    def _post_process(self, plan: _Plan) -> Iterator[Either[Any]]:
         for post_name, post in plan.post_process:
             try:
                 yield from post()
@@ -1300,33 +1333,6 @@ class TopologyRunnerMixin:
                 raise
             except Exception as exc:
                 yield Either(left=error_from_exception(post_name, exc, f"post_process of {plan.name}"))
-
-    def _stages(self, plan: _Plan, element: Any) -> Generator[Either[Any], None, bool]:
-        """Run every stage on one element, keeping rights in the context; True when none failed."""
-        values, complete = self.context.values, True
-        for stage, processor in plan.stages:
-            key = None if stage.store_all_in_context else stage.context  # lists are appended to by _keep_all
-            if key is not None:
-                values[key] = None  # no value leaks from the previous sibling
-            try:
-                for result in processor(element):
-                    if type(result) is not Either:
-                        if result is None and stage.nullable:
-                            continue
-                        result = self._not_either(stage, element, result)
-                    if result.left is not None:
-                        complete = False
-                    elif key is not None:
-                        values[key] = getattr(result.right, "name", result.right)
-                    elif stage.store_all_in_context and stage.context:
-                        self._keep_all(stage, result.right)
-                    yield result
-            except WorkflowFatalError:
-                raise
-            except Exception as exc:
-                complete = False
-                yield Either(left=error_from_exception(stage.processor, exc, f"{stage.processor}({short(element)})"))
-        return complete
 
     def _keep_all(self, stage: NodeStage, right: Any) -> None:
         """Append a right's name (or the right itself) to the stage's context list."""

@@ -7,13 +7,17 @@ says so. Its baseline is proto-schema-parser (a pure-Python ANTLR parser,
 `pip install -r benchmarks/requirements-protobuf.txt`) on the same text in the
 same run; without it there is no baseline. Figure 2 parses a generated 1 MB
 file (messages, nested types, enums, maps, oneofs, options and comments);
-figure 3 compares its cost per byte with a 100 KB file of the same kind.
+figure 3 compares its cost per byte with a 100 KB file of the same kind;
+figure 4 is the worst growth of the cost per byte, ten times the input, over
+texts a careless lexer handles in quadratic time (long runs of strings,
+comments, literals, dotted names; unclosed; a schema failing at its end).
 Run alone: ``python benchmarks/bench_protobuf.py [--quick]``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import random
@@ -24,7 +28,7 @@ from typing import Any, Callable
 
 from _common import best_of, figure, interleaved
 
-from connectors.protobuf_parser import find_message, iter_columns, message_columns, parse_file, parse_text
+from connectors.protobuf import ProtoParseError, find_message, iter_columns, message_columns, parse_file, parse_text
 
 
 def descriptor_proto() -> tuple[Path | None, str]:
@@ -153,8 +157,44 @@ def measure(quick: bool = False) -> list[dict[str, Any]]:
         rows.append(figure(
             "parse cost per KB, 1 MB vs 100 KB file", per_byte_large * 1e9, per_byte_small * 1e9, "us/KB",
             "<= 1.5x (linear growth)", 1.5, "same generator; the ratio is the growth of the per-byte cost"))
+        rows.append(worst_growth(quick))
     assert parse_text(large_text).messages, "the generated file parsed to nothing"
     return rows
+
+
+# Texts whose cost per byte must not grow with their length: repetitions that a careless lexer or
+# parser handles in quadratic time, and a schema failing only at its very end.
+PATHOLOGICAL_UNITS = ['"a" ', "/* comment */ ", "// line\n", "{ a: 1 } ", "0x1F ", "ident.", "{ ", "[features = {} ] "]
+
+
+def worst_growth(quick: bool) -> dict[str, Any]:
+    """The largest per-byte cost growth, 10x the input, over pathological repetitions."""
+    copies = 2_000 if quick else 20_000
+
+    def option_literal(unit: str, count: int) -> str:
+        return 'syntax = "proto3"; option (x) = { v: ' + unit * count + "\n"
+
+    def parse(text: str) -> None:
+        try:
+            parse_text(text, "big.proto")
+        except ProtoParseError:
+            pass  # most of these end without closing what they opened: the error is the point
+
+    growths = []
+    for unit in [*PATHOLOGICAL_UNITS, "schema"]:
+        if unit == "schema":
+            size = 20_000 if quick else 100_000
+            small, large = generated_proto(size) + "message {", generated_proto(size * 10) + "message {"
+        else:
+            small, large = option_literal(unit, copies), option_literal(unit, copies * 10)
+        large_time, small_time = interleaved(2 if quick else 5, functools.partial(parse, large),
+                                             functools.partial(parse, small))
+        growths.append(((large_time / len(large)) / (small_time / len(small)), unit))
+    worst, unit = max(growths)
+    # Quadratic work would show as 10x; the allowance is for a shared, noisy machine and cache effects.
+    return figure("worst parse cost growth per byte, 10x input", worst, 1.0, "x", "<= 3x (linear, never quadratic)",
+                  3.0, f"worst of {len(growths)} pathological inputs: {unit.strip()!r} (unclosed literals, "
+                  "a schema failing at its end)")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,18 @@
 """A connector that describes a Protocol Buffers message as a table.
 
 ``ProtobufConnector`` reads one ``.proto`` file (proto2, proto3 or editions)
-with ``connectors.protobuf_parser``, picks a message and yields the service, a
+with ``connectors.protobuf``, picks a message and yields the service, a
 database named after the business unit, the schema ``default`` and one table
 whose columns are the message's fields, nested messages as RECORD columns with
-children, repeated fields as ARRAY, maps as MAP::
+children, repeated fields as ARRAY, maps as MAP, each with the type as written
+in ``dataTypeDisplay``::
 
     ProtobufConnector.create({
         "source_directory": "protos/shop/order.proto",
         "business_unit": "sales",
         "schema_name": "shop.Order",          # or "Order", "order"; optional with one message
         "import_paths": ["protos"],           # optional include roots
+        "validate": True,                     # false: skip protoc's validation rules
     })
 
 Set ``all_messages`` to true to get one table per top-level message instead.
@@ -28,13 +30,14 @@ from typing import Any
 import attrs
 
 from connectors.base import DatabaseSource, failure, path_option, reject_unknown_options, text_option
-from connectors.models import Column, Table
-from connectors.protobuf_parser import MessageDef, ProtoParseError, find_message, message_columns, parse_file
+from connectors.models import Table
+from connectors.protobuf import MessageDef, ProtoParseError, find_message, message_columns, parse_file
 from minigest import Either, InvalidSourceException
 
 __all__ = ["ProtobufConnector"]
 
-_OPTIONS = ("source_directory", "business_unit", "schema_name", "import_paths", "all_messages", "service_name")
+_OPTIONS = ("source_directory", "business_unit", "schema_name", "import_paths", "all_messages", "service_name",
+            "validate")
 
 
 @attrs.frozen
@@ -56,12 +59,14 @@ class ProtobufConnector(DatabaseSource):
         import_paths: Sequence[str] = (),
         all_messages: bool = False,
         service_name: str = "protobuf",
+        validate: bool = True,
     ) -> None:
         super().__init__(service_name=service_name, business_unit=business_unit)
         self.path = source_directory
         self.message_name = schema_name
         self.import_paths = list(import_paths)
         self.all_messages = all_messages
+        self.validate = validate
 
     @classmethod
     def create(cls, config: dict[str, Any]) -> ProtobufConnector:
@@ -71,9 +76,10 @@ class ProtobufConnector(DatabaseSource):
         schema_name = config.get("schema_name")
         if schema_name is not None:
             schema_name = text_option(owner, config, "schema_name").strip()
-        all_messages = config.get("all_messages", False)
-        if not isinstance(all_messages, bool):
-            raise InvalidSourceException(f"{owner}: option 'all_messages' must be true or false, got {all_messages!r}")
+        all_messages, validate = config.get("all_messages", False), config.get("validate", True)
+        for option, value in (("all_messages", all_messages), ("validate", validate)):
+            if not isinstance(value, bool):
+                raise InvalidSourceException(f"{owner}: option '{option}' must be true or false, got {value!r}")
         if all_messages and schema_name:
             raise InvalidSourceException(f"{owner}: give either option 'schema_name' or 'all_messages', not both")
         return cls(
@@ -83,6 +89,7 @@ class ProtobufConnector(DatabaseSource):
             import_paths=_import_paths_option(owner, config.get("import_paths")),
             all_messages=all_messages,
             service_name=text_option(owner, config, "service_name", "protobuf"),
+            validate=validate,
         )
 
     def prepare(self) -> None:
@@ -98,7 +105,7 @@ class ProtobufConnector(DatabaseSource):
     def get_tables(self) -> Iterator[MessageDef | _Problem]:
         label = self.message_name or os.path.basename(self.path)
         try:
-            proto = parse_file(self.path, self.import_paths)
+            proto = parse_file(self.path, self.import_paths, validate=self.validate)
         except ProtoParseError as error:
             yield _Problem(label, str(error))
             return
@@ -120,7 +127,7 @@ class ProtobufConnector(DatabaseSource):
             return
         name = element.relative_name
         try:
-            columns = [_column(body) for body in message_columns(element)]
+            columns = message_columns(element)
             table = Table(name=name, database_schema=self.schema_fqn, columns=columns, table_type="Regular",
                           description=f"Protocol Buffers message `{element.full_name}` of {element.file.name}")
         except ProtoParseError as error:  # a tree too large or too deep
@@ -130,16 +137,6 @@ class ProtobufConnector(DatabaseSource):
             yield failure(name, f"{self.path}: message {element.full_name}: {error}")
             return
         yield Either(right=table)
-
-
-def _column(body: dict[str, Any]) -> Column:
-    """A models.Column from the parser's column dict, children included."""
-    return Column(
-        name=body["name"],
-        data_type=body["dataType"],
-        array_data_type=body.get("arrayDataType"),
-        children=[_column(child) for child in body.get("children", ())],
-    )
 
 
 def _import_paths_option(owner: str, value: Any) -> list[str]:

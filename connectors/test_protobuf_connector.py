@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connectors import protobuf_parser
+from connectors.protobuf import columns as protobuf_columns
 from connectors.protobuf_connector import ProtobufConnector
 from minigest import InvalidSourceException, Workflow, collect
 
@@ -152,7 +152,7 @@ def test_folder_empty_and_unreadable_files_are_failures(tmp_path: Path, monkeypa
 
 def test_a_message_too_large_to_expand_is_one_failure_and_the_others_come_out(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(protobuf_parser, "MAX_COLUMNS", 1000)
+    monkeypatch.setattr(protobuf_columns, "MAX_COLUMNS", 1000)
     depth = 10
     chain = " ".join(f"message M{i} {{ M{i + 1} a = 1; M{i + 1} b = 2; }}" for i in range(depth))
     path = tmp_path / "huge.proto"

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from connectors.protobuf import ProtoParseError, message_columns, parse_file
 from connectors.protobuf_connector import ProtobufConnector
-from connectors.protobuf_parser import ProtoParseError, message_columns, parse_file
 from minigest import collect
 
 DATA = Path(__file__).parent / "testdata" / "proto"
@@ -149,7 +149,9 @@ def test_agrees_with_protoc(case: dict[str, str], tmp_path: Path) -> None:
         proto = parse_file(path)
         for message in proto.all_messages.values():
             message_columns(message)
-        assert [warning for warning in proto.warnings if "no syntax specified" not in warning] == []
+        # protoc prints warnings too (a JSON name clash under LEGACY_BEST_EFFORT); those are allowed.
+        assert [warning for warning in proto.warnings
+                if "no syntax specified" not in warning and "protoc only warns" not in warning] == []
     elif "not_checked" in case:
         proto = parse_file(path)
         if "UNKNOWN" in case["not_checked"]:
