@@ -17,7 +17,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-TOPICS = ["core", "topology", "csv", "protobuf", "openmetadata"]
+TOPICS = ["core", "topology", "csv", "protobuf", "openmetadata", "catalog"]
 
 
 def _number(value: float | None, unit: str) -> str:

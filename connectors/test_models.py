@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from connectors.models import (
@@ -255,3 +257,160 @@ def test_usage_query_and_contents_round_trip_through_a_staging_line() -> None:
         TableUsage(TABLE_FQN, date="30/11/2026", count=1)
     with pytest.raises(ValueError, match="kind"):
         Contents("svc.db", "column", names=[])
+
+
+# --- Bodies the server accepts, and the shapes the SQLite connector needs --------
+
+from connectors.models import ENTITY_KINDS, NAMED_BY_TABLE, TableConstraint  # noqa: E402
+
+
+def test_a_table_with_no_columns_keeps_an_empty_column_list() -> None:
+    table = Table(name="empty", database_schema="svc.db.default")
+    assert table.to_dict() == {"name": "empty", "databaseSchema": "svc.db.default", "columns": []}
+    assert Table.from_dict(table.to_dict()) == table
+
+
+@pytest.mark.parametrize("data_type", ["CHAR", "VARCHAR", "BINARY", "VARBINARY"])
+def test_a_length_type_without_a_length_gets_length_one(data_type: str) -> None:
+    column = Column(name="c", data_type=data_type)
+    assert column.data_length == 1
+    assert column.to_dict() == {"name": "c", "dataType": data_type, "dataLength": 1}
+    assert Column(name="c", data_type=data_type, data_length=40).data_length == 40
+    assert Column(name="c", data_type="STRING").data_length is None
+
+
+def sqlite_table() -> Table:
+    """What the SQLite connector gives for a view and a table with keys."""
+    return Table(
+        name="order_lines",
+        database_schema="svc.shop.main",
+        table_type="Regular",
+        columns=[
+            Column(name="order_id", data_type="BIGINT", constraint="NOT_NULL", data_type_display="INTEGER"),
+            Column(name="line", data_type="BIGINT", constraint="NOT_NULL"),
+            Column(name="price", data_type="DECIMAL", precision=10, scale=2, data_type_display="DECIMAL(10,2)"),
+            Column(name="sku", data_type="VARCHAR", data_length=40, constraint="UNIQUE"),
+        ],
+        table_constraints=[
+            TableConstraint("PRIMARY_KEY", ["order_id", "line"]),
+            TableConstraint("FOREIGN_KEY", ["order_id"], referred_columns=["svc.shop.main.orders.id"]),
+        ],
+    )
+
+
+def test_keys_precision_and_views_are_in_openmetadatas_shapes() -> None:
+    body = sqlite_table().to_dict()
+    assert body["tableConstraints"] == [
+        {"constraintType": "PRIMARY_KEY", "columns": ["order_id", "line"]},
+        {"constraintType": "FOREIGN_KEY", "columns": ["order_id"], "referredColumns": ["svc.shop.main.orders.id"]},
+    ]
+    assert body["columns"][0] == {
+        "name": "order_id", "dataType": "BIGINT", "dataTypeDisplay": "INTEGER", "constraint": "NOT_NULL",
+        "ordinalPosition": 1,
+    }
+    assert body["columns"][2] == {
+        "name": "price", "dataType": "DECIMAL", "precision": 10, "scale": 2, "dataTypeDisplay": "DECIMAL(10,2)",
+        "ordinalPosition": 3,
+    }
+    assert Table.from_dict(body) == sqlite_table()
+    view = Table(name="v", database_schema="svc.shop.main", table_type="View", view_definition="SELECT 1 AS one",
+                 columns=[Column("one", "INT")])
+    assert view.to_dict()["viewDefinition"] == "SELECT 1 AS one"
+    assert view.to_dict()["tableType"] == "View"
+    assert Table.from_dict(view.to_dict()) == view
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Column("p", "DECIMAL", scale=2), "scale 2 needs a precision"),
+        (lambda: Column("p", "DECIMAL", precision=2, scale=3), "scale 3 is larger than precision 2"),
+        (lambda: Column("p", "DECIMAL", precision=-1), "must be a whole number >= 0"),
+        (lambda: Column("c", "INT", data_length="8"), "must be a whole number >= 0"),
+        (lambda: Column("c", "INT", constraint="NOT NULL"), "must be one of NULL, NOT_NULL, UNIQUE, PRIMARY_KEY"),
+        (lambda: Column("s", "STRUCT"), "a STRUCT column needs children"),
+        (lambda: Column("s", "STRUCT", children=[Column("a", "INT"), Column("a", "INT")]), "'a' appears twice"),
+        (lambda: Table(name="t", database_schema="s", table_type="Table"), "must be one of Regular, External"),
+        (
+            lambda: Table(name="t", database_schema="s", columns=[Column("a", "INT", constraint="PRIMARY_KEY"),
+                                                                  Column("b", "INT", constraint="PRIMARY_KEY")]),
+            "'a' and 'b' are both PRIMARY_KEY",
+        ),
+        (
+            lambda: Table(name="t", database_schema="s", columns=[Column("a", "INT")],
+                          table_constraints=[TableConstraint("UNIQUE", ["b"])]),
+            "names column 'b', which the table does not have",
+        ),
+        (lambda: TableConstraint("FOREIGN_KEY", ["a", "b"], ["x.a"]), "one referred column per column"),
+        (lambda: TableConstraint("UNIQUE", ["a"], ["x.a"]), "only a FOREIGN_KEY has referred columns"),
+        (lambda: TableConstraint("UNIQUE", []), "needs columns"),
+        (lambda: TableConstraint("UNIQUE", "ab"), "list of names"),
+        (lambda: TableConstraint("CHECK", ["a"]), "constraint_type"),
+        (lambda: Column("a::b", "STRUCT", children=[Column("x", "INT")]), "'::'"),
+    ],
+)
+def test_what_openmetadatas_server_refuses_is_refused_here(make: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()  # type: ignore[operator]
+
+
+def test_every_kind_is_rebuilt_from_its_body_by_the_generated_from_dict() -> None:
+    samples = {
+        "databaseService": DatabaseService(name="svc", service_type="SQLite"),
+        "database": Database(name="shop", service="svc"),
+        "databaseSchema": DatabaseSchema(name="main", database="svc.shop"),
+        "table": sqlite_table(),
+        "tableProfile": TableProfile(TABLE_FQN, 1, 2, 1, columns=[ColumnProfile("a", values_count=2, min="x")]),
+        "sampleData": SampleData(TABLE_FQN, ["a"], [["x"], [None]]),
+        "lineage": LineageEdge("a.b.c.d", "a.b.c.e", columns=[(["a.b.c.d.x"], "a.b.c.e.x")], source="QueryLineage"),
+        "tableUsage": TableUsage(TABLE_FQN, "2026-01-02", 3),
+        "query": Query("SELECT 1", "svc"),
+        "contents": Contents("svc.shop", "databaseSchema", ["main"]),
+    }
+    assert set(samples) == set(ENTITY_KINDS)
+    for kind, entity in samples.items():
+        assert type(entity) is ENTITY_KINDS[kind] and kind_of(entity) == kind
+        fqn = entity.fqn if kind in NAMED_BY_TABLE else None
+        assert ENTITY_KINDS[kind].from_dict(entity.to_dict(), fqn) == entity
+    assert {"tableProfile", "sampleData", "tableUsage"} == NAMED_BY_TABLE
+
+
+@pytest.mark.parametrize(
+    ("cls", "body", "error", "message"),
+    [
+        (Table, {"name": "t"}, KeyError, "databaseSchema"),
+        (Table, {"name": "t", "databaseSchema": "s", "columns": "id"}, ValueError, "'columns' must be a list of obj"),
+        (Table, {"name": "t", "databaseSchema": "s", "columns": [3]}, ValueError, "'columns' must be a list of obj"),
+        (Table, [], ValueError, "a Table body must be an object"),
+        (TableProfile, {"tableProfile": 5}, ValueError, "'tableProfile' must be an object"),
+        (TableProfile, {"tableProfile": {"timestamp": 1, "rowCount": 1}}, KeyError, "tableProfile.columnCount"),
+        (LineageEdge, {"edge": {"fromEntity": "a", "toEntity": {}}}, ValueError, "must be an object with a fully"),
+        (Query, {"query": "q", "service": "s", "users": "ana"}, ValueError, "'users' must be a list"),
+    ],
+)
+def test_a_bad_body_says_which_key_is_wrong(cls: Any, body: Any, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        cls.from_dict(body, TABLE_FQN)
+
+
+def test_a_body_without_its_table_needs_the_fqn() -> None:
+    with pytest.raises(ValueError, match="needs the fqn"):
+        TableUsage.from_dict({"date": "2026-01-02", "count": 1})
+
+
+@pytest.mark.parametrize(
+    ("spec", "fields"),
+    [
+        ("DECIMAL(10,2)", {"data_type": "DECIMAL", "precision": 10, "scale": 2}),
+        ("numeric( 12 )", {"data_type": "NUMERIC", "precision": 12}),
+        ("CHAR(3)", {"data_type": "CHAR", "data_length": 3}),
+    ],
+)
+def test_precision_and_scale_from_a_catalog(spec: str, fields: dict) -> None:
+    assert parse_type_spec(spec) == fields
+    Column(name="c", **fields)  # and the server's rules accept it
+
+
+def test_a_scale_on_a_type_without_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="only DECIMAL, NUMERIC and NUMBER take a scale"):
+        parse_type_spec("VARCHAR(10,2)")
