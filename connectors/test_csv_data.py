@@ -399,20 +399,13 @@ def test_inference_streams_in_batches(tmp_path: Path, monkeypatch: pytest.Monkey
 # --- Options ----------------------------------------------------------------
 
 
-# Step.create's options reader takes the types from CsvDataConnector.__init__ alone, so the options it passes
-# on to DatabaseSource (**options) are not type-checked yet; strict: this fails once they are.
-BASE_OPTION_TYPES_PENDING = pytest.mark.xfail(
-    reason="read_options reads hints from cls.__init__, not the merged signature", strict=True)
-
-
 @pytest.mark.parametrize(
     ("options", "message"),
     [
         ({"business_unit": "sales"}, "'source_directory' is required"),
         ({"source_directory": "x"}, "'business_unit' is required"),
         ({"source_directory": "", "business_unit": "sales"}, "'source_directory' must not be empty"),
-        pytest.param({"source_directory": "x", "business_unit": 3}, "'business_unit' must be",
-                     marks=BASE_OPTION_TYPES_PENDING),
+        ({"source_directory": "x", "business_unit": 3}, "'business_unit' must be str, got 3"),
         ({"source_directory": "x", "business_unit": "s", "sample_rows": -1}, "'sample_rows' must be 0 or more"),
         ({"source_directory": "x", "business_unit": "s", "sample_rows": "10"}, "'sample_rows' must be"),
         ({"source_directory": "x", "business_unit": "s", "sample_rows": True}, "'sample_rows' must be"),
