@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime
-import io
 import itertools
 import math
 import operator
@@ -30,7 +29,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from connectors.base import DatabaseSource, failure
-from connectors.csv_connector import (
+from connectors.csv_data import CsvDataConnector, undecodable_problem
+from connectors.csv_files import (
+    SNIFF_CHARS,
+    CsvFileError,
+    bounded_lines,
+    detect_encoding,
+    field_limit,
+    sniff_dialect,
+    unreadable_file_problem,
+)
+from connectors.csv_types import (
     _CLOCK,
     _SURE_DATE,
     _ZONE,
@@ -41,15 +50,9 @@ from connectors.csv_connector import (
     DOUBLE,
     INT,
     NULLS,
-    SNIFF_CHARS,
     STRING,
     TIME,
     TIMESTAMP,
-    CsvDataConnector,
-    CsvFileError,
-    sniff_dialect,
-    undecodable_problem,
-    unreadable_file_problem,
 )
 from connectors.models import Contents, SampleData, Table, TableProfile
 from connectors.profiling import (
@@ -107,11 +110,6 @@ class TableRole(DatabaseSource):
 class _CsvRole(TableRole, CsvDataConnector):
     """What the CSV profiler and sampler share: the data connector's options and walk."""
 
-    @classmethod
-    def create(cls, config: dict[str, Any]) -> Any:
-        # CsvDataConnector.create lists the metadata role's options by hand; ours come from __init__.
-        return super(CsvDataConnector, cls).create(config)
-
     def yield_table(self, path: Path) -> Iterator[Either[Any]]:
         """The metadata role's table (types, warnings, failures), then this role's record for it."""
         for result in super().yield_table(path):
@@ -132,17 +130,8 @@ class _CsvRole(TableRole, CsvDataConnector):
 class CsvProfiler(_CsvRole):
     """One ``TableProfile`` per data file: row and column counts, and every column's metrics."""
 
-    def __init__(
-        self,
-        source_directory: str,
-        business_unit: str,
-        sample_rows: int = 10_000,
-        service_name: str = "csv_files",
-        max_distinct_values: int = DEFAULT_MAX_DISTINCT_VALUES,
-    ) -> None:
-        super().__init__(source_directory, business_unit, sample_rows, service_name)
-        if sample_rows < 0:
-            raise InvalidSourceException(f"{self.name}: option 'sample_rows' must be >= 0 (0 reads every row)")
+    def __init__(self, max_distinct_values: int = DEFAULT_MAX_DISTINCT_VALUES, **options: Any) -> None:
+        super().__init__(**options)
         if max_distinct_values < 1:
             raise InvalidSourceException(f"{self.name}: option 'max_distinct_values' must be at least 1")
         self.max_distinct_values = max_distinct_values
@@ -164,18 +153,9 @@ class CsvSampler(_CsvRole):
     """
 
     def __init__(
-        self,
-        source_directory: str,
-        business_unit: str,
-        sample_rows: int = 10_000,
-        service_name: str = "csv_files",
-        sample_data_count: int = 50,
-        randomized_sample: bool = True,
-        seed: int | None = None,
+        self, sample_data_count: int = 50, randomized_sample: bool = True, seed: int | None = None, **options: Any
     ) -> None:
-        super().__init__(source_directory, business_unit, sample_rows, service_name)
-        if sample_rows < 0:
-            raise InvalidSourceException(f"{self.name}: option 'sample_rows' must be >= 0 (0 reads every row)")
+        super().__init__(**options)
         if sample_data_count < 0:
             raise InvalidSourceException(f"{self.name}: option 'sample_data_count' must be >= 0")
         self.sample_data_count = sample_data_count
@@ -202,16 +182,21 @@ def data_rows(path: Path) -> Iterator[Iterator[list[str]]]:
     if problem is not None:
         raise CsvFileError(f"{path}: {problem}")
     reader = None
+    encoding = "utf-8"
     try:
-        with open(path, encoding="utf-8-sig", newline="") as text:
-            sample = text.read(SNIFF_CHARS)
-            sample += text.readline()
-            reader = csv.reader(itertools.chain(io.StringIO(sample, newline=""), text), sniff_dialect(sample))
-            rows = filter(None, reader)
+        with open(path, "rb") as raw:
+            encoding, _ = detect_encoding(raw.read(4096))
+        with open(path, encoding=encoding, newline="") as text, field_limit():
+            dialect = sniff_dialect(text.read(SNIFF_CHARS).lstrip("\ufeff"))
+            text.seek(0)
+            reader = csv.reader(bounded_lines(text), dialect)
+            rows = filter(None, reader)  # blank lines are skipped, as type inference skips them
             next(rows, None)  # the header
             yield rows
+    except CsvFileError as exc:
+        raise CsvFileError(f"{path}: {exc}") from None
     except UnicodeDecodeError:
-        raise CsvFileError(f"{path}: {undecodable_problem(path)}") from None
+        raise CsvFileError(f"{path}: {undecodable_problem(path, encoding)}") from None
     except csv.Error as exc:
         line = reader.line_num if reader is not None else 0
         raise CsvFileError(f"{path}, line {line}: not readable as CSV: {exc}") from None
