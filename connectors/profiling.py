@@ -284,13 +284,19 @@ class NumberStats:
         if not values:
             return
         count = len(values) if counts is None else sum(counts)
-        weighted = values if counts is None else list(map(operator.mul, values, counts))
-        try:
-            total = math.fsum(weighted)
-            mean = total / count
-        except OverflowError:  # the sum leaves the float range; the mean does not
-            total = math.inf
-            mean = math.fsum(map(operator.truediv, weighted, itertools.repeat(count)))
+        if counts is None:
+            try:
+                total = math.fsum(values)
+                mean = total / count
+            except OverflowError:  # the sum leaves the float range; the mean does not
+                total = math.inf
+                mean = math.fsum(map(operator.truediv, values, itertools.repeat(count)))
+        else:  # value * share cannot overflow where value * count can
+            mean = math.fsum(map(operator.mul, values, [weight / count for weight in counts]))
+            try:
+                total = math.fsum(map(operator.mul, values, counts))
+            except OverflowError:
+                total = math.inf
         deviations = map(operator.sub, values, itertools.repeat(mean))
         if counts is not None:  # sqrt(sum(c * d^2)) is the hypot of the d * sqrt(c)
             deviations = map(operator.mul, deviations, map(math.sqrt, counts))
@@ -335,9 +341,12 @@ class NumberStats:
             return None
         if self.float_count == 0:
             return self.int_sum / self.int_count  # int / int is correctly rounded
+        # The sum (fsum: exact, then rounded) over the count is the best mean; Chan's running mean
+        # only when the sum left the float range.
+        float_mean = self.float_sum / self.float_count if not self.float_sum_overflowed else self.float_mean
         if self.int_count == 0:
-            return self.float_mean
-        return self.float_mean + (self.int_sum / self.int_count - self.float_mean) * self.int_count / self.count
+            return float_mean
+        return float_mean + (self.int_sum / self.int_count - float_mean) * self.int_count / self.count
 
     def stddev(self) -> float | None:
         """The population standard deviation (OpenMetadata's stddev)."""
