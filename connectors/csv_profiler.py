@@ -379,7 +379,7 @@ class _CsvColumn:
         apart: Sequence[str] = ()  # keys of another type than ``keys``: NaN and infinities as text
         apart_counts: Sequence[int] | None = None
         if data_type in (INT, BIGINT):
-            keys = decoded if decoded is not None else list(map(int, cells))
+            keys = decoded if decoded is not None else list(map(_integer, cells))
             assert accumulator.numbers is not None
             accumulator.numbers.add_ints(keys, counts)
         elif data_type == DOUBLE:
@@ -538,6 +538,12 @@ def sample_table(path: Path, table: Table, size: int, rng: random.Random | None)
     )
 
 
+def _integer(cell: str) -> int:
+    """An INT or BIGINT cell as an int; leading zeros go first (int() refuses over 4,300 digits)."""
+    sign = "-" if cell[0] == "-" else ""
+    return int(sign + (cell.lstrip("+-").lstrip("0") or "0"))
+
+
 def _typed_value(data_type: str) -> Callable[[str], Any]:
     """How a cell becomes a JSON value: null, a number, a boolean, or text (dates, times, misfits)."""
     accepts = ACCEPTS.get(data_type)
@@ -548,7 +554,7 @@ def _typed_value(data_type: str) -> Callable[[str], Any]:
         if accepts is None or data_type == STRING or not accepts(cell):
             return cell  # text, dates and times as written; a value that does not fit stays text
         if data_type in (INT, BIGINT):
-            return int(cell)
+            return _integer(cell)
         if data_type == DOUBLE:
             number = float(cell)
             return number if math.isfinite(number) else cell  # JSON has no NaN or infinity

@@ -509,8 +509,6 @@ def reservoir_sample(rows: Iterable[T], size: int, rng: random.Random) -> list[T
     reading it (``islice`` skips in C). Memory holds ``size`` rows.
     """
     if size <= 0:
-        for _ in rows:  # still one pass: the caller counts on the whole input being read
-            pass
         return []
     iterator = iter(rows)
     reservoir = list(enumerate(itertools.islice(iterator, size)))

@@ -281,6 +281,20 @@ def test_a_bad_file_is_one_failure_and_the_others_are_profiled(tmp_path: Path) -
     assert failure.name == "bad" and "bad.csv" in failure.error
 
 
+def test_a_problem_past_the_inference_sample_fails_the_profile_only(tmp_path: Path) -> None:
+    path = tmp_path / "late.csv"
+    path.write_bytes(b"n,z\n" + b"".join(b"%d,%s\n" % (n, b"0" * 5000 + b"7") for n in range(40)) + b"41,\xff\n")
+    assert [type(record) for record in run_source(CsvDataConnector(source_directory=str(path), business_unit="b",
+                                                                   sample_rows=10))].count(Table) == 1
+    profiler = CsvProfiler(source_directory=str(path), business_unit="b", sample_rows=10)
+    assert run_source(profiler) == []
+    (failure,) = profiler.status.failures
+    assert failure.name == "late" and str(path) in failure.error and "not valid" in failure.error
+    (sample,) = run_source(CsvSampler(source_directory=str(path), business_unit="b", sample_rows=10,
+                                      sample_data_count=2, randomized_sample=False))
+    assert sample.rows == ((0, 7), (1, 7))  # 5,000 leading zeros: still an INT
+
+
 def test_options_are_checked_when_built() -> None:
     with pytest.raises(Exception, match="max_distinct_values"):
         CsvProfiler.create({"source_directory": "x", "business_unit": "b", "max_distinct_values": 0})
