@@ -20,7 +20,7 @@ from connectors.csv_data import CsvDataConnector
 from connectors.csv_profiler import CsvProfiler, CsvSampler
 from connectors.models import SampleData, Table, TableProfile
 from connectors.outputs import FileStage, parse_staging_line
-from connectors.profiling import DistinctCounter, NumberStats, reservoir_sample
+from connectors.profiling import ColumnAccumulator, DistinctCounter, NumberStats, reservoir_sample
 from minigest import JsonLinesSink, Workflow, import_class
 
 HERE = Path(__file__).resolve().parent
@@ -179,6 +179,22 @@ def test_edge_values_nulls_unicode_huge_negative_and_dates(tmp_path: Path) -> No
     assert (columns["at"].min, columns["at"].max) == ("00:00", "23:59:59.5")
     assert (columns["flag"].distinct_count, columns["flag"].unique_count) == (2, 0)
     assert columns["amount"].mean == pytest.approx(statistics.fmean([-5, -(2**31), 2**31 - 1, 7]))
+
+
+def test_a_long_file_profiles_exactly_within_the_budget(tmp_path: Path) -> None:
+    # Past 16,384 rows the nearly distinct columns are decoded as they come, the others counted: both exact.
+    rng = random.Random(11)
+    path = tmp_path / "long.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "amount", "code", "at", "label", "maybe"])
+        for number in range(30_000):
+            writer.writerow([number, f"{rng.uniform(-1e4, 1e4):.3f}", rng.choice(["+7", "007", "7", "-3", "NA"]),
+                             f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:00Z",
+                             f"label {rng.randint(0, 10**9)}", rng.choice(["", "true", "FALSE"])])
+    profile = assert_matches_reference(path, ",")
+    assert profile.columns[0].distinct_count == profile.columns[0].unique_count == 30_000
+    assert profile.columns[2].distinct_count == 2  # +7, 007 and 7 are one number
 
 
 def test_one_row_and_header_only_files(tmp_path: Path) -> None:
@@ -418,3 +434,22 @@ def test_distinct_counter_is_exact_within_the_budget_and_close_past_it() -> None
         big.add(list(range(start, start + 1000)))
     assert big.estimated and big.distinct() == pytest.approx(200_000, rel=0.05)
     assert big.unique() == pytest.approx(200_000, rel=0.05)
+
+
+def test_column_accumulator_takes_typed_values_from_any_reader() -> None:
+    days = ColumnAccumulator("DATE")
+    days.add([datetime.date(2024, 2, 29), datetime.date(1999, 1, 1)], nulls=1)
+    days.add([datetime.date(1999, 1, 1)])
+    profile = days.result("day", row_count=4)
+    assert (profile.min, profile.max, profile.null_proportion) == ("1999-01-01", "2024-02-29", 0.25)
+    assert (profile.values_count, profile.distinct_count, profile.unique_count) == (3, 2, 1)
+    prices = ColumnAccumulator("DOUBLE")
+    prices.add([1.5, 2.5])
+    prices.add([4.0])
+    assert prices.result("price", 3).to_dict(0) == {
+        "name": "price", "timestamp": 0, "valuesCount": 3, "nullCount": 0, "nullProportion": 0.0, "distinctCount": 3,
+        "distinctProportion": 1.0, "uniqueCount": 3, "uniqueProportion": 1.0, "min": 1.5, "max": 4.0,
+        "mean": statistics.fmean([1.5, 2.5, 4.0]), "sum": 8.0, "stddev": statistics.pstdev([1.5, 2.5, 4.0])}
+    names = ColumnAccumulator("VARCHAR")
+    names.add(["Zoë", "Ada"])
+    assert (names.result("n", 2).min_length, names.result("n", 2).max_length) == (3, 3)
