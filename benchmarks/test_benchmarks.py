@@ -12,7 +12,7 @@ import math
 import pytest
 
 
-@pytest.mark.parametrize("topic", ["core", "topology", "csv", "profile", "protobuf"])
+@pytest.mark.parametrize("topic", ["core", "topology", "csv", "profile", "protobuf", "openmetadata"])
 def test_benchmark_runs_and_reports_figures(topic: str) -> None:
     module = importlib.import_module(f"bench_{topic}")
     rows = module.measure(quick=True)

@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from connectors.models import ENTITY_KINDS, NAMED_BY_TABLE, Database, DatabaseSchema, DatabaseService, Table, kind_of
-from minigest import AtomicWriter, BulkSink, ConfigError, Either, StackTraceError, Stage
+from minigest import BulkSink, ConfigError, Either, JsonLinesWriter, StackTraceError, Stage
 
 __all__ = ["FileStage", "SqliteBulkSink", "SCHEMA"]
 
@@ -50,7 +49,7 @@ class FileStage(Stage):
     def __init__(self, staging_file: str) -> None:
         super().__init__()
         self.path = Path(staging_file)
-        self._writer: AtomicWriter | None = None
+        self._writer: JsonLinesWriter | None = None
 
     @classmethod
     def create(cls, config: dict[str, Any]) -> FileStage:
@@ -69,27 +68,18 @@ class FileStage(Stage):
         except ValueError as exc:
             yield Either(left=StackTraceError(name=type(record).__name__, error=str(exc)))
             return
-        line = json.dumps({"kind": kind, "fqn": record.fqn, "body": record.to_dict()}, ensure_ascii=False)
-        self._open().write(line + "\n")
+        if self._writer is None:  # created next to the staging file, so the final rename is atomic
+            self._writer = JsonLinesWriter(self.path)
+        self._writer.write({"kind": kind, "fqn": record.fqn, "body": record.to_dict()})
         yield Either(right=record)
 
-    def _open(self) -> IO[str]:
-        """The temporary file, created next to the staging file so the final rename is atomic."""
-        if self._writer is None:
-            self._writer = AtomicWriter(self.path)
-        return self._writer.file
-
-    def close(self) -> None:
-        """Rename the finished file into place; when an exception (Ctrl-C) is on its way, drop it."""
-        if sys.exc_info()[0] is not None:
-            self.discard()
-            return
-        writer = self._writer or AtomicWriter(self.path)  # staging nothing still leaves an empty file
-        self._writer = None
+    def commit(self) -> None:
+        """The run completed: rename the finished file into place (staging nothing still makes a file)."""
+        writer, self._writer = self._writer or JsonLinesWriter(self.path), None
         writer.commit()
 
-    def discard(self) -> None:
-        """Forget what was written; the staging file is left as it was."""
+    def close(self) -> None:
+        """Forget what was not committed; the previous staging file is left as it was."""
         if self._writer is not None:
             self._writer.discard()
         self._writer = None

@@ -80,13 +80,24 @@ def test_each_entity_is_one_json_line(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == ["staging.jsonl"]  # no temporary file left behind
 
 
-def test_the_staging_file_appears_only_when_the_stage_closes(tmp_path: Path) -> None:
+def test_the_staging_file_appears_only_when_the_stage_commits(tmp_path: Path) -> None:
     staging = tmp_path / "staging.jsonl"
     file_stage = FileStage(str(staging))
     list(file_stage._run(entities()[0]))
     assert not staging.exists()
+    file_stage.commit()
     file_stage.close()
     assert len(staging.read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_a_stage_closed_without_commit_leaves_the_previous_file(tmp_path: Path) -> None:
+    staging = tmp_path / "staging.jsonl"
+    staging.write_text("previous\n")
+    file_stage = FileStage(str(staging))
+    list(file_stage._run(entities()[0]))
+    file_stage.close()
+    assert staging.read_text() == "previous\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["staging.jsonl"]
 
 
 def test_something_that_is_no_entity_is_a_failure(tmp_path: Path) -> None:
