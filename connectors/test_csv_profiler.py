@@ -346,12 +346,15 @@ def test_sample_configs_name_the_data_module_and_a_role(name: str, kind: str, cl
     role = getattr(spec, f"{kind}_class")
     assert import_class(role) is cls
     monkeypatch.chdir(HERE.parent)  # the sample's paths are relative to the repository
-    options = dict(source["options"], service_name=source.get("service_name", "csv_files"))
     staging = tmp_path / "staging.jsonl"
-    workflow = Workflow(cls.create(options), [FileStage(str(staging))])
+    config["stage"]["options"]["staging_file"] = str(staging)
+    del config["bulk_sink"]  # the SQLite catalog's own tests load profiles and samples
+    workflow = Workflow.create(config)
+    assert isinstance(workflow.source, cls)
     workflow.execute()
     assert workflow.result_status() == 0
-    assert len(staging.read_text().splitlines()) == 3
+    kinds = [json.loads(line)["kind"] for line in staging.read_text().splitlines()]
+    assert kinds == ["tableProfile" if kind == "profiler" else "sampleData"] * 3
 
 
 # --- Samples ----------------------------------------------------------------------------------
