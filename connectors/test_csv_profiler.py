@@ -11,6 +11,7 @@ import math
 import random
 import statistics
 import time
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,20 @@ def _instant(text: str) -> datetime.datetime:
     text = text.replace(" ", "T", 1).replace("Z", "+00:00")
     if "." in text:  # fromisoformat takes at most 6 fraction digits
         head, _, tail = text.partition(".")
-        digits = "".join(ch for ch in tail if ch.isdigit())
+        digits = tail[: len(tail) - len(tail.lstrip("0123456789"))]
         text = f"{head}.{digits[:6].ljust(6, '0')}{tail[len(digits):]}"
     if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":  # +0200 -> +02:00
         text = f"{text[:-2]}:{text[-2:]}"
     value = datetime.datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+
+
+def pstdev(values: list[Any]) -> float:
+    """The population standard deviation in exact arithmetic (statistics.pstdev overflows on 1e300 in 3.9)."""
+    scale = Fraction(max(abs(value) for value in values) or 1)
+    exact = [Fraction(value) / scale for value in values]
+    mean = sum(exact) / len(exact)
+    return float(scale) * math.sqrt(sum((value - mean) ** 2 for value in exact) / len(exact))
 
 
 def reference_profile(path: Path, delimiter: str, types: list[str]) -> dict[str, dict[str, Any]]:
@@ -79,7 +88,7 @@ def reference_profile(path: Path, delimiter: str, types: list[str]) -> dict[str,
         finite = [key for key in keys if data_type in NUMERIC and math.isfinite(key)]
         if finite:
             metrics.update(min=min(finite), max=max(finite), mean=statistics.fmean(finite),
-                           stddev=statistics.pstdev(finite), sum=math.fsum(finite))
+                           stddev=pstdev(finite), sum=math.fsum(finite))
         if data_type in ("DATE", "TIME") and values:
             metrics.update(min=min(values), max=max(values))
         if data_type == "TIMESTAMP" and values:
@@ -452,7 +461,8 @@ def test_column_accumulator_takes_typed_values_from_any_reader() -> None:
     assert prices.result("price", 3).to_dict(0) == {
         "name": "price", "timestamp": 0, "valuesCount": 3, "nullCount": 0, "nullProportion": 0.0, "distinctCount": 3,
         "distinctProportion": 1.0, "uniqueCount": 3, "uniqueProportion": 1.0, "min": 1.5, "max": 4.0,
-        "mean": statistics.fmean([1.5, 2.5, 4.0]), "sum": 8.0, "stddev": statistics.pstdev([1.5, 2.5, 4.0])}
+        "mean": statistics.fmean([1.5, 2.5, 4.0]), "sum": 8.0,
+        "stddev": pytest.approx(statistics.pstdev([1.5, 2.5, 4.0]), rel=1e-15)}
     names = ColumnAccumulator("VARCHAR")
     names.add(["Zoë", "Ada"])
     assert (names.result("n", 2).min_length, names.result("n", 2).max_length) == (3, 3)
