@@ -466,3 +466,55 @@ def test_column_accumulator_takes_typed_values_from_any_reader() -> None:
     names = ColumnAccumulator("VARCHAR")
     names.add(["Zoë", "Ada"])
     assert (names.result("n", 2).min_length, names.result("n", 2).max_length) == (3, 3)
+
+
+# --- The batch-at-once checks agree with the value-by-value rules -----------------------------
+
+
+def test_batch_checks_never_accept_a_value_the_type_rules_refuse() -> None:
+    from connectors.csv_profiler import _CsvColumn, timestamp_key
+    from connectors.csv_types import ACCEPTS
+
+    rng = random.Random(99)
+
+    def field(high: int, bad: int) -> str:  # now and then one past the range: month 13, hour 24, minute 60
+        return f"{bad if rng.random() < 0.03 else rng.randint(0, high):02d}"
+
+    def timestamps() -> list[str]:  # one batch written alike: separator, seconds, fraction and zone kind
+        separator, seconds, fraction = rng.choice("T "), rng.random() < 0.7, rng.choice(["", ".5", ".123456789"])
+        zones = rng.choice([[""], ["Z"], ["+02:00"], ["+02:00", "-05:30"], ["+0130"], ["+24:00"], ["+05:60"]])
+        batch = []
+        for _ in range(rng.randint(1, 8)):
+            year = rng.choice(["1999", "2024", "2023", "0000"])
+            text = f"{year}-{field(12, 13)}-{field(28, rng.choice([29, 30, 31]))}"
+            text += f"{separator}{field(23, 24)}:{field(59, 60)}"
+            text += (f":{field(59, 60)}{fraction}" if seconds else "") + rng.choice(zones)
+            batch.append(text.replace("-00-", "-01-").replace("-00T", "-01T").replace("-00 ", "-01 "))
+        return batch
+
+    def number() -> str:
+        text = rng.choice(["", "-", "+"]) + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 21)))
+        if rng.random() < 0.4:
+            text += "." + "".join(rng.choice("0123456789") for _ in range(rng.randint(0, 4)))
+        if rng.random() < 0.2:
+            text += rng.choice("eE") + rng.choice(["", "-", "+"]) + str(rng.randint(0, 400))
+        if rng.random() < 0.1:  # a slip: a sign, dot or exponent in the wrong place
+            at = rng.randint(0, len(text))
+            text = text[:at] + rng.choice("+-.eE") + text[at:]
+        return text
+
+    checked = dict.fromkeys(["TIMESTAMP", "INT", "BIGINT", "DOUBLE"], 0)
+    sorted_as_text = 0
+    for _ in range(4000):
+        data_type = rng.choice(list(checked))
+        values = timestamps() if data_type == "TIMESTAMP" else [number() for _ in range(rng.randint(1, 4))]
+        fits, decoded = _CsvColumn("c", data_type, 100, 64)._batch_fits(values)
+        if fits:
+            checked[data_type] += 1
+            assert all(ACCEPTS[data_type](value) for value in values), values
+            if data_type == "TIMESTAMP" and decoded:  # said to sort as text: it does
+                sorted_as_text += 1
+                assert min(values) == min(values, key=timestamp_key), values
+                assert max(values) == max(values, key=timestamp_key), values
+    assert all(count > 50 for count in checked.values()), checked  # each check passed many valid batches
+    assert sorted_as_text > 50
