@@ -104,7 +104,11 @@ class CsvDataConnector(DatabaseSource):
         yield Either(right=table)
 
 
-ServiceSpec = minigest.ServiceSpec(metadata_source_class=CsvDataConnector)
+ServiceSpec = minigest.ServiceSpec(
+    metadata_source_class=CsvDataConnector,
+    profiler_class="connectors.csv_profiler.CsvProfiler",  # dotted: csv_profiler imports this module
+    sampler_class="connectors.csv_profiler.CsvSampler",
+)
 
 
 def csv_files_in(folder: Path) -> Iterator[Path]:
