@@ -909,7 +909,7 @@ class Workflow:
     @classmethod
     def from_file(cls: type[WorkflowT], path: str | os.PathLike[str]) -> WorkflowT:
         """Build a workflow from a JSON, TOML or YAML file; relative paths in it start at its folder."""
-        return cls.create(load_config(path), origin=str(path), folder=Path(path).resolve().parent)
+        return cls.create(load_config(path), origin=str(path), folder=Path(path).parent)  # as given: short messages
 
 
 def _close_all(steps: list[Step]) -> BaseException | None:
@@ -1634,8 +1634,7 @@ def read_options(cls: type, config: Any) -> dict[str, Any]:
             shown = type(value).__name__ if re.search("token|password|secret", name) else short(value, 40)
             yaml_hint = " (YAML reads yes/no/on/off as booleans: quote the value)" if isinstance(value, bool) else ""
             raise error(f"{owner}: option {name!r} must be {_describe(hint)}, got {shown}{yaml_hint}")
-        if _is_path(hint) and isinstance(value, str):
-            options[name] = Path(value)
+        options[name] = _as_paths(value, hint, None)
     return options
 
 
@@ -1705,6 +1704,26 @@ def _is_path(hint: Any) -> bool:
     if typing.get_origin(hint) in _union_types():
         return any(_is_path(argument) for argument in typing.get_args(hint))
     return hint in (Path, os.PathLike)
+
+
+def _item_hint(hint: Any) -> Any:
+    """The element type of a list hint (``list[Path]``, ``Sequence[Path] | None``), else None."""
+    import typing
+
+    for candidate in (hint, *typing.get_args(hint)):
+        origin = typing.get_origin(candidate)
+        if origin in (list, tuple) or (origin is not None and origin.__name__ in ("Sequence", "Iterable")):
+            return (typing.get_args(candidate) or (Any,))[0]
+    return None
+
+
+def _as_paths(value: Any, hint: Any, folder: Path | None) -> Any:
+    """A path option (or a list of them) as ``Path``s; relative ones joined to ``folder``, the config's."""
+    if isinstance(value, list) and _is_path(_item_hint(hint)):
+        return [_as_paths(item, Path, folder) for item in value]
+    if isinstance(value, str) and value.strip() and value != "-" and _is_path(hint):  # "-" is stdout, not a file
+        return folder / value if folder is not None and not os.path.isabs(value) else Path(value)
+    return value
 
 
 def _describe(hint: Any) -> str:
@@ -1862,8 +1881,8 @@ class _Builder:
     def _build(self, cls: Any, options: dict[str, Any], entry: dict[str, Any], where: str) -> Any:
         if self.folder is not None:  # relative paths start at the config's folder, wherever minigest runs
             parameters, _ = _parameters(cls)
-            options = {key: self.folder / value if _is_path(parameters.get(key, (None,))[0]) and isinstance(value, str)
-                       and value != "-" and not os.path.isabs(value) else value for key, value in options.items()}
+            options = {key: _as_paths(value, parameters.get(key, (Any,))[0], self.folder)
+                       for key, value in options.items()}
         name = entry.get("name")
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise ConfigError(f"{where}.name: must be a non-empty string, got {short(name)}")

@@ -179,7 +179,7 @@ class DatabaseSource(TopologyRunnerMixin, Source):
     def __init__(
         self,
         *,
-        source_directory: str,
+        source_directory: Path,
         business_unit: str,
         service_name: Optional[str] = None,  # noqa: UP045
         database_filter_pattern: Optional[FilterPattern] = None,  # noqa: UP045

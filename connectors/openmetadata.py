@@ -148,7 +148,7 @@ class OpenMetadataClient:
         retries: int = 3,
         retry_wait: float = 0.5,
         verify_ssl: bool = True,
-        ca_file: Optional[str] = None,
+        ca_file: Optional[Path] = None,
     ) -> None:
         parts = urllib.parse.urlsplit(host_port) if isinstance(host_port, str) else None
         if parts is not None and "@" in parts.netloc:  # said without the value: it may hold a password
@@ -188,7 +188,7 @@ class OpenMetadataClient:
         self.requests_sent = 0
 
     @staticmethod
-    def _make_ssl_context(verify_ssl: bool, ca_file: Optional[str]) -> ssl.SSLContext:
+    def _make_ssl_context(verify_ssl: bool, ca_file: Optional[Path]) -> ssl.SSLContext:
         if not verify_ssl:
             if ca_file is not None:
                 raise ConfigError("options 'ca_file' and 'verify_ssl': false contradict each other")
@@ -565,7 +565,7 @@ class OpenMetadataSink(Sink):
         timeout: float = 30.0,
         retries: int = 3,
         verify_ssl: bool = True,
-        ca_file: Optional[str] = None,
+        ca_file: Optional[Path] = None,
         retry_wait: float = 0.5,
     ) -> None:
         super().__init__()
@@ -603,19 +603,19 @@ class OpenMetadataBulkSink(BulkSink):
 
     def __init__(
         self,
-        staging_file: str,
+        staging_file: Path,
         host_port: str,
         jwt_token: Optional[str] = None,
         timeout: float = 30.0,
         retries: int = 3,
         verify_ssl: bool = True,
-        ca_file: Optional[str] = None,
+        ca_file: Optional[Path] = None,
         retry_wait: float = 0.5,
         batch_size: int = 100,
     ) -> None:
         super().__init__()
-        if not isinstance(staging_file, str) or not staging_file.strip():
-            raise ConfigError(f"option 'staging_file': must be a non-empty path, got {staging_file!r}")
+        if not str(staging_file).strip() or str(staging_file) == ".":
+            raise ConfigError(f"option 'staging_file': must be a non-empty path, got {str(staging_file)!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"option 'batch_size': expected a whole number, 1 or more, got {batch_size!r}")
         self.staging_file = Path(staging_file)

@@ -18,7 +18,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Optional
 
 from connectors.models import (
     ENTITY_KINDS,
@@ -51,7 +51,7 @@ class FileStage(Stage):
     same run loads exactly this file, even if another job renames its own file over the path.
     """
 
-    def __init__(self, staging_file: str) -> None:
+    def __init__(self, staging_file: Path) -> None:
         super().__init__()
         if not os.fspath(staging_file).strip():
             raise ConfigError(f"{self.name}: option 'staging_file' must be a non-empty path")
@@ -224,9 +224,9 @@ class SqliteBulkSink(BulkSink):
 
     def __init__(
         self,
-        staging_file: str | None = None,
+        staging_file: Optional[Path] = None,  # noqa: UP045  # Python 3.9 reads Optional
         *,
-        database: str,
+        database: Path,
         mark_deleted: bool = True,
         busy_timeout: float = 5.0,
         max_queries_per_day: int = 100,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -54,10 +55,10 @@ class ProtobufConnector(DatabaseSource):
 
     def __init__(
         self,
-        source_directory: str,
+        source_directory: Path,
         business_unit: str,
         schema_name: str | None = None,
-        import_paths: Sequence[str] = (),
+        import_paths: Sequence[Path] = (),
         all_messages: bool = False,
         service_name: str = "protobuf",
         validate: bool = True,

@@ -354,11 +354,10 @@ def test_sample_configs_name_the_data_module_and_a_role(name: str, kind: str, cl
     spec = importlib.import_module(source["type"]).ServiceSpec
     role = getattr(spec, f"{kind}_class")
     assert import_class(role) is cls
-    monkeypatch.chdir(HERE.parent)  # the sample's paths are relative to the repository
     staging = tmp_path / "staging.jsonl"
     config["stage"]["options"]["staging_file"] = str(staging)
     del config["bulk_sink"]  # the SQLite catalog's own tests load profiles and samples
-    workflow = Workflow.create(config)
+    workflow = Workflow.create(config, folder=SAMPLES)  # the sample's paths start at its folder
     assert isinstance(workflow.source, cls)
     workflow.execute()
     assert workflow.result_status() == 0

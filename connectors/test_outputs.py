@@ -291,13 +291,17 @@ def test_bulk_sink_options(options: dict, message: str) -> None:
 
 
 @pytest.mark.parametrize("config", ["csv_catalog.json", "csv_catalog.toml", "csv_data.json", "csv_data.toml"])
-def test_sample_configs_run_from_the_repo_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str) -> None:
-    shutil.copytree(REPO / "connectors" / "samples", tmp_path / "connectors" / "samples")
-    monkeypatch.chdir(tmp_path)
+def test_sample_configs_run_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str) -> None:
+    samples = tmp_path / "connectors" / "samples"
+    shutil.copytree(REPO / "connectors" / "samples", samples)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # paths in a config start at its folder, wherever minigest runs
     for _ in range(2):  # the second run must add nothing
-        workflow = Workflow.from_file(Path("connectors") / "samples" / config)
+        workflow = Workflow.from_file(samples / config)
         workflow.execute()
         assert workflow.result_status() == 0
-    assert count(tmp_path / "catalog.db", "tables") == 3
-    assert count(tmp_path / "catalog.db", "services") == 1
-    assert (tmp_path / "staging.jsonl").exists()
+    assert count(samples / "catalog.db", "tables") == 3
+    assert count(samples / "catalog.db", "services") == 1
+    assert (samples / "staging.jsonl").exists()
+    assert list(elsewhere.iterdir()) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,18 +38,18 @@ def test_test_kit_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_teaching_example_runs_as_shown(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.chdir(ROOT)
-    config = json.loads((ROOT / "connectors/samples/teaching.json").read_text())
-    config["sink"]["options"]["path"] = str(tmp_path / "teaching.jsonl")
-    path = tmp_path / "teaching.json"
-    path.write_text(json.dumps(config))
-    assert minigest.main(["run", str(path), "--trace"]) == 0
+    samples = tmp_path / "connectors" / "samples"  # a copy, so the run writes nothing in the checkout
+    samples.mkdir(parents=True)
+    for name in ("teaching.json", "teaching.csv"):
+        shutil.copy(ROOT / "connectors" / "samples" / name, samples / name)
+    monkeypatch.chdir(tmp_path)
+    assert minigest.main(["run", "connectors/samples/teaching.json", "--trace"]) == 0
     trace = capsys.readouterr().err
     shown = README.split("$ minigest run connectors/samples/teaching.json --trace\n", 1)[1].split("```", 1)[0]
     for line in shown.splitlines():
         if line != "...":
             assert line in trace.splitlines()
-    bodies = [json.loads(line) for line in (tmp_path / "teaching.jsonl").read_text().splitlines()]
+    bodies = [json.loads(line) for line in (samples / "teaching.jsonl").read_text().splitlines()]
     assert [body["name"] for body in bodies if "name" in body] == ["teaching", "shop", "default", "orders"]
     # What the source found (filtered and failed tables too), so a catalog can forget what is gone.
     assert [(body["kind"], body["names"]) for body in bodies if "parent" in body] == [
@@ -63,7 +64,7 @@ def test_protobuf_sample_loads_into_sqlite(monkeypatch: pytest.MonkeyPatch, tmp_
     for step in ("stage", "bulk_sink"):
         config[step]["options"]["staging_file"] = str(tmp_path / "staging.jsonl")
     config["bulk_sink"]["options"]["database"] = str(tmp_path / "catalog.db")
-    workflow = minigest.Workflow.create(config)
+    workflow = minigest.Workflow.create(config, folder=ROOT / "connectors/samples")
     workflow.execute()
     assert workflow.result_status() == 0
     rows = dict(sqlite3.connect(tmp_path / "catalog.db").execute(
@@ -90,7 +91,8 @@ def test_quickstart_prints_what_the_readme_shows(capsys: pytest.CaptureFixture[s
 def test_filter_pattern_example_keeps_what_the_readme_says(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     block = README.split("## Filter patterns", 1)[1].split("```json", 1)[1].split("```", 1)[0]
-    result = minigest.collect(minigest.Workflow.create(json.loads(block)))
+    config = minigest.Workflow.create(json.loads(block), folder=ROOT / "connectors" / "samples")  # where it sits
+    result = minigest.collect(config)
     tables = [right.name for right in result.rights if type(right).__name__ == "Table"]
     assert tables == ["customers", "orders"] and result.failures == []
     assert result.status.filtered_details == [
