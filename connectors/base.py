@@ -2,19 +2,37 @@
 
 ``DatabaseTopology`` is OpenMetadata's database topology cut down to four
 levels. ``DatabaseSource`` implements the first three (one service named by
-``service_name``, one database named after the business unit, one schema);
-a connector subclasses it and writes only ``get_tables()`` (what to read) and
-``yield_table(element)`` (how one element becomes a ``Table`` or a failure).
+``service_name``, one database named after the business unit, one schema) and
+everything connectors have in common, so that a connector subclasses it and
+writes only its own story:
+
+- ``get_tables()``: what to read, one element per table (a file, a catalog row, a message...);
+- ``yield_table(element)``: how one element becomes a ``Table`` or a failure;
+- optionally ``table_name(element)`` (the name the table will have; default ``element.name``)
+  and ``locate(element)`` (where the element is, for messages; default the source path).
+
+``DatabaseSource`` brings the options every connector takes (``source_directory``,
+``business_unit``, ``service_name`` and OpenMetadata's filter patterns), checks
+the path in ``prepare()``, refuses a second table of the same name, skips what
+the filters exclude (counted as filtered, with the reason), and after each
+fully listed schema and database yields a ``Contents`` naming every child it
+found, so that a catalog can remove what is gone.
 """
 
 from __future__ import annotations
 
 import abc
+import inspect
 import os
+import re
+import typing
 from collections.abc import Iterable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar, Optional
 
-from connectors.models import Database, DatabaseSchema, DatabaseService, Table
+import attrs
+
+from connectors.models import Contents, Database, DatabaseSchema, DatabaseService, Table
 from minigest import (
     Either,
     InvalidSourceException,
@@ -27,7 +45,10 @@ from minigest import (
     fqn_join,
 )
 
-__all__ = ["DatabaseSource", "DatabaseTopology", "failure", "path_option", "text_option", "reject_unknown_options"]
+__all__ = ["DatabaseSource", "DatabaseTopology", "EntityFilter", "FilterPattern", "failure"]
+
+FilterPattern = dict[str, list[str]]
+"""OpenMetadata's ``FilterPattern``: ``{"includes": [regex, ...], "excludes": [regex, ...]}``."""
 
 
 class DatabaseTopology(ServiceTopology):
@@ -39,14 +60,14 @@ class DatabaseTopology(ServiceTopology):
         children=["database"],
     )
     database = TopologyNode(
-        producer="get_databases",
+        producer="list_databases",
         stages=[
             NodeStage(type_=Database, processor="yield_database", context="database", consumer=["database_service"])
         ],
         children=["database_schema"],
     )
     database_schema = TopologyNode(
-        producer="get_database_schemas",
+        producer="list_database_schemas",
         stages=[
             NodeStage(
                 type_=DatabaseSchema,
@@ -56,31 +77,151 @@ class DatabaseTopology(ServiceTopology):
             )
         ],
         children=["table"],
+        post_process=["yield_database_contents"],  # after every schema of one database
     )
     table = TopologyNode(
-        producer="get_tables",
+        producer="list_tables",
         stages=[
             NodeStage(
                 type_=Table,
-                processor="yield_table",
+                processor="read_table",
                 context="table",
                 consumer=["database_service", "database", "database_schema"],
             )
         ],
+        post_process=["yield_schema_contents"],  # after every table of one schema
     )
 
 
+# --- Filter patterns ----------------------------------------------------------
+
+
+@attrs.frozen
+class EntityFilter:
+    """One filter pattern option, compiled: which names of one kind of entity are ingested.
+
+    OpenMetadata's rules: each regex is matched at the start of the name
+    (``re.match``), ignoring case. A name must match one of the includes, when
+    there are any, and then none of the excludes. (OpenMetadata ignores the
+    excludes when includes are given; here both apply, so an exclude is never
+    silently dropped.)
+    """
+
+    option: str
+    includes: tuple[re.Pattern[str], ...] = ()
+    excludes: tuple[re.Pattern[str], ...] = ()
+
+    @classmethod
+    def from_option(cls, owner: str, option: str, value: FilterPattern | None) -> EntityFilter | None:
+        """Compile an option's value; a bad regex or key raises InvalidSourceException naming the option."""
+        if not value:
+            return None
+        unknown = sorted(set(value) - {"includes", "excludes"})
+        if unknown:
+            raise InvalidSourceException(
+                f"{owner}: option {option!r}: unknown key {unknown[0]!r} (expected includes and/or excludes)"
+            )
+        compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
+        for key in ("includes", "excludes"):
+            patterns = value.get(key) or []
+            if isinstance(patterns, str):  # one regex where a list was meant: a common slip
+                patterns = [patterns]
+            try:
+                compiled[key] = tuple(re.compile(pattern, re.IGNORECASE) for pattern in patterns)
+            except (re.error, TypeError) as exc:
+                raise InvalidSourceException(f"{owner}: option {option!r}: {key}: bad regex: {exc}") from None
+        return cls(option, compiled["includes"], compiled["excludes"])
+
+    def reason(self, name: str) -> str | None:
+        """Why ``name`` is filtered out, or None when it is ingested."""
+        if self.includes and not any(pattern.match(name) for pattern in self.includes):
+            shown = ", ".join(repr(pattern.pattern) for pattern in self.includes)
+            return f"matches none of {self.option}'s includes ({shown})"
+        for pattern in self.excludes:
+            if pattern.match(name):
+                return f"matches {self.option}'s excludes {pattern.pattern!r}"
+        return None
+
+
+# --- The source ------------------------------------------------------------------
+
+
+@attrs.define
+class _Listing:
+    """The children one producer found under one parent, in order, and whether it found them all."""
+
+    names: dict[str, None] = attrs.field(factory=dict)  # a dict: ordered, and a set for `in`
+    complete: bool = False
+
+
+@attrs.frozen
+class _Duplicate:
+    """An element whose table name another element already gave: it becomes a failure."""
+
+    name: str
+    element: Any
+
+
 class DatabaseSource(TopologyRunnerMixin, Source):
-    """A source that walks ``DatabaseTopology``; subclasses supply the tables."""
+    """A source that walks ``DatabaseTopology``; subclasses supply the tables.
+
+    A subclass's ``__init__`` takes its own options and passes the rest on
+    (``**options``) to this one, which takes the options every connector has.
+    """
 
     topology = DatabaseTopology()
-    service_type = "CustomDatabase"
+    service_type: ClassVar[str] = "CustomDatabase"
+    default_service_name: ClassVar[str] = "custom"
+    # What source_directory must name: "file", "folder" or "file or folder" (checked in prepare()).
+    source_kind: ClassVar[str] = "file"
 
-    def __init__(self, service_name: str, business_unit: str, schema_name: str = "default") -> None:
+    # Optional[...], not `X | None`: an options reader evaluates these annotations, also on Python 3.9.
+    def __init__(
+        self,
+        *,
+        source_directory: str,
+        business_unit: str,
+        service_name: Optional[str] = None,  # noqa: UP045
+        database_filter_pattern: Optional[FilterPattern] = None,  # noqa: UP045
+        schema_filter_pattern: Optional[FilterPattern] = None,  # noqa: UP045
+        table_filter_pattern: Optional[FilterPattern] = None,  # noqa: UP045
+        use_fqn_for_filtering: bool = False,
+    ) -> None:
         super().__init__()
-        self.service_name = service_name
+        owner = type(self).__name__
+        for option, value in (("source_directory", source_directory), ("business_unit", business_unit),
+                              ("service_name", "-" if service_name is None else service_name)):
+            if not str(value).strip():
+                raise InvalidSourceException(f"{owner}: option {option!r} must not be empty")
+        self.path = Path(os.fspath(source_directory))
+        self.service_name = service_name or self.default_service_name
         self.business_unit = business_unit
-        self.schema_name = schema_name
+        self.schema_name = "default"
+        self.use_fqn_for_filtering = use_fqn_for_filtering
+        self.filters = {
+            "database": EntityFilter.from_option(owner, "database_filter_pattern", database_filter_pattern),
+            "schema": EntityFilter.from_option(owner, "schema_filter_pattern", schema_filter_pattern),
+            "table": EntityFilter.from_option(owner, "table_filter_pattern", table_filter_pattern),
+        }
+        self._schemas = self._tables = _Listing()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__signature__ = _options_signature(cls)  # type: ignore[attr-defined]
+
+    def prepare(self) -> None:
+        """The path must exist and be what this connector reads (a file, a folder)."""
+        path, kind = Path(self.path), self.source_kind  # a subclass may keep self.path as a string
+        if not path.exists():
+            raise InvalidSourceException(f"{self.name}: source_directory {str(path)!r} does not exist")
+        if kind == "file" and path.is_dir():
+            raise InvalidSourceException(f"{self.name}: source_directory {str(path)!r} is a folder; give a file")
+        if kind == "folder" and not path.is_dir():
+            raise InvalidSourceException(f"{self.name}: source_directory {str(path)!r} is not a folder")
+
+    def test_connection(self) -> None:
+        """What prepare() checks: a source that cannot be read is said before the run."""
+        self.prepare()
 
     # The three levels above the tables: one element each.
 
@@ -90,14 +231,16 @@ class DatabaseSource(TopologyRunnerMixin, Source):
     def yield_database_service(self, name: str) -> Iterator[Either[DatabaseService]]:
         yield Either(right=DatabaseService(name=name, service_type=self.service_type))
 
-    def get_databases(self) -> Iterator[str]:
-        yield self.business_unit
+    def get_databases(self) -> Iterable[str]:
+        """The databases of the service: one, named after the business unit."""
+        return [self.business_unit]
 
     def yield_database(self, name: str) -> Iterator[Either[Database]]:
         yield Either(right=Database(name=name, service=fqn_join(self.context.database_service)))
 
-    def get_database_schemas(self) -> Iterator[str]:
-        yield self.schema_name
+    def get_database_schemas(self) -> Iterable[str]:
+        """The schemas of the current database: one, ``default``."""
+        return [self.schema_name]
 
     def yield_database_schema(self, name: str) -> Iterator[Either[DatabaseSchema]]:
         database_fqn = fqn_join(self.context.database_service, self.context.database)
@@ -113,10 +256,89 @@ class DatabaseSource(TopologyRunnerMixin, Source):
     def yield_table(self, element: Any) -> Iterable[Either[Table]]:
         """Turn one element of ``get_tables()`` into a Table, or into a failure."""
 
+    def table_name(self, element: Any) -> str | None:
+        """The name the element's table will have, for filters and duplicates.
+
+        None says the element is no table but a problem with the source itself
+        (an unreadable catalog): it is not filtered, and the schema's list of
+        tables is then incomplete, so nothing under it is marked deleted.
+        """
+        return str(element.name)
+
+    def locate(self, element: Any) -> str:
+        """Where an element comes from, to start its messages with (a file, a file and line)."""
+        return str(self.path)
+
     @property
     def schema_fqn(self) -> str:
         """The fully qualified name of the schema the tables go into."""
         return fqn_join(self.context.database_service, self.context.database, self.context.database_schema)
+
+    # What the topology runs: the connector's elements, filtered, deduplicated and accounted for.
+
+    def list_databases(self) -> Iterator[str]:
+        for name in self.get_databases():
+            if self._kept("database", name, fqn_join(self.context.database_service, name)):
+                yield name
+
+    def list_database_schemas(self) -> Iterator[str]:
+        self._schemas = listing = _Listing()
+        database_fqn = fqn_join(self.context.database_service, self.context.database)
+        for name in self.get_database_schemas():
+            listing.names[name] = None
+            if self._kept("schema", name, fqn_join(database_fqn, name)):
+                yield name
+        listing.complete = True
+
+    def list_tables(self) -> Iterator[Any]:
+        self._tables = listing = _Listing()
+        whole = True
+        for element in self.get_tables():
+            name = self.table_name(element)
+            if name is None:
+                whole = False  # a problem with the source itself hides what else was there
+            elif name in listing.names:
+                element = _Duplicate(name, element)
+            else:
+                listing.names[name] = None
+                if not self._kept("table", name, fqn_join(self.schema_fqn, name)):
+                    continue
+            yield element
+        listing.complete = whole
+
+    def read_table(self, element: Any) -> Iterable[Either[Table]]:
+        if isinstance(element, _Duplicate):
+            return [failure(element.name, f"{self.locate(element.element)}: a table named {element.name!r} "
+                                          "was already read; this one is skipped")]
+        return self.yield_table(element)
+
+    def yield_schema_contents(self) -> Iterator[Either[Contents]]:
+        """After the last table of a schema: every table name listed (loaded, failed or filtered)."""
+        if self._tables.complete:
+            yield Either(right=_contents(self.schema_fqn, "table", self._tables))
+
+    def yield_database_contents(self) -> Iterator[Either[Contents]]:
+        """After the last schema of a database: every schema name listed."""
+        if self._schemas.complete:
+            database_fqn = fqn_join(self.context.database_service, self.context.database)
+            yield Either(right=_contents(database_fqn, "databaseSchema", self._schemas))
+
+    def _kept(self, kind: str, name: str, fqn: str) -> bool:
+        """Whether ``name`` passes its filter pattern; a filtered one is counted, with the reason."""
+        pattern = self.filters[kind]
+        if pattern is None:
+            return True
+        subject = fqn if self.use_fqn_for_filtering else name
+        reason = pattern.reason(subject)
+        if reason is None:
+            return True
+        self.status.filter(name, f"{kind} {subject!r} {reason}")
+        return False
+
+
+def _contents(parent_fqn: str, kind: str, listing: _Listing) -> Contents:
+    names: Any = tuple(listing.names)  # Any: mypy's attrs plugin cannot type Contents' `tuple` converter
+    return Contents(parent_fqn=parent_fqn, kind=kind, names=names)
 
 
 def failure(name: str, error: str) -> Either[Any]:
@@ -124,7 +346,37 @@ def failure(name: str, error: str) -> Either[Any]:
     return Either(left=StackTraceError(name=name, error=error))
 
 
-# Option helpers for create(): each problem is one line naming the option.
+def _options_signature(cls: type) -> inspect.Signature:
+    """Every option of ``cls``: its ``__init__``'s keywords, then those its ``**options`` pass up the classes.
+
+    So ``inspect.signature(CsvDataConnector)`` (what ``Step.create`` checks a
+    config against) lists ``sample_rows`` and the options of DatabaseSource,
+    with their types, although the subclass only writes its own.
+    """
+    parameters: dict[str, inspect.Parameter] = {}
+    for klass in cls.__mro__:
+        init = vars(klass).get("__init__")
+        if init is None:
+            continue
+        try:
+            hints = typing.get_type_hints(init)
+        except Exception:  # an annotation this Python cannot evaluate stays a string
+            hints = {}
+        passes_on = False
+        for parameter in list(inspect.signature(init).parameters.values())[1:]:
+            if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                passes_on = True
+            elif parameter.kind is not inspect.Parameter.VAR_POSITIONAL:
+                annotation = hints.get(parameter.name, parameter.annotation)
+                parameters.setdefault(parameter.name, parameter.replace(
+                    kind=inspect.Parameter.KEYWORD_ONLY, annotation=annotation))
+        if not passes_on:
+            break
+    return inspect.Signature(list(parameters.values()))
+
+
+# Option helpers for create() overrides; only protobuf_connector.py still has one, until
+# minigest's options reader checks every option from the __init__ annotations.
 
 
 def reject_unknown_options(owner: str, config: dict[str, Any], known: Iterable[str]) -> None:

@@ -34,7 +34,9 @@ from minigest import Either, InvalidSourceException
 
 __all__ = ["ProtobufConnector"]
 
-_OPTIONS = ("source_directory", "business_unit", "schema_name", "import_paths", "all_messages", "service_name")
+_FILTERS = ("database_filter_pattern", "schema_filter_pattern", "table_filter_pattern", "use_fqn_for_filtering")
+_OPTIONS = ("source_directory", "business_unit", "schema_name", "import_paths", "all_messages", "service_name",
+            *_FILTERS)
 
 
 @attrs.frozen
@@ -56,9 +58,10 @@ class ProtobufConnector(DatabaseSource):
         import_paths: Sequence[str] = (),
         all_messages: bool = False,
         service_name: str = "protobuf",
+        **options: Any,
     ) -> None:
-        super().__init__(service_name=service_name, business_unit=business_unit)
-        self.path = source_directory
+        super().__init__(source_directory=source_directory, service_name=service_name, business_unit=business_unit,
+                         **options)
         self.message_name = schema_name
         self.import_paths = list(import_paths)
         self.all_messages = all_messages
@@ -83,11 +86,11 @@ class ProtobufConnector(DatabaseSource):
             import_paths=_import_paths_option(owner, config.get("import_paths")),
             all_messages=all_messages,
             service_name=text_option(owner, config, "service_name", "protobuf"),
+            **{key: config[key] for key in _FILTERS if key in config},
         )
 
     def prepare(self) -> None:
-        if not os.path.exists(self.path):
-            raise InvalidSourceException(f"{self.name}: source_directory {self.path!r} does not exist")
+        super().prepare()
         for root in self.import_paths:
             if not os.path.isdir(root):
                 raise InvalidSourceException(f"{self.name}: import_paths entry {root!r} is not a folder")
@@ -113,6 +116,9 @@ class ProtobufConnector(DatabaseSource):
             yield find_message(proto, self.message_name)
         except LookupError as error:
             yield _Problem(label, str(error.args[0]))
+
+    def table_name(self, element: MessageDef | _Problem) -> str | None:
+        return None if isinstance(element, _Problem) else element.relative_name
 
     def yield_table(self, element: MessageDef | _Problem) -> Iterator[Either[Table]]:
         if isinstance(element, _Problem):

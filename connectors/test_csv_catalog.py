@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 
 from connectors.csv_connector import CsvConnector
-from connectors.models import Table
+from connectors.models import Contents, Table
 from minigest import InvalidSourceException, collect
 
 SAMPLES = Path(__file__).parent / "samples"
+# Type checks of options come from Step.create's options reader (issue 12), not from each connector.
+TYPE_CHECKS_PENDING = pytest.mark.xfail(reason="option types are checked by Step.create's options reader", strict=True)
 HEADER = "name,column_names,column_types\n"
 
 
@@ -25,19 +27,29 @@ def catalog(tmp_path: Path, content: str | bytes, name: str = "catalog.csv") -> 
     return path
 
 
+def tables(result: Any) -> list[Table]:
+    return [entity for entity in result.rights if isinstance(entity, Table)]
+
+
 def table_names(result: Any) -> list[str]:
-    return [entity.name for entity in result.rights if isinstance(entity, Table)]
+    return [table.name for table in tables(result)]
 
 
 def test_the_sample_catalog() -> None:
     result = run(SAMPLES / "catalog.csv")
     assert result.failures == []
     assert [type(entity).__name__ for entity in result.rights] == [
-        "DatabaseService", "Database", "DatabaseSchema", "Table", "Table", "Table",
+        "DatabaseService", "Database", "DatabaseSchema", "Table", "Table", "Table", "Contents", "Contents",
     ]
     assert [entity.fqn for entity in result.rights[:3]] == ["csv_catalog", "csv_catalog.sales",
                                                           "csv_catalog.sales.default"]
-    customers, orders, events = result.rights[3:]
+    customers, orders, events = result.rights[3:6]
+    # What the run found, for a catalog to forget the rest: the schema's tables, then the database's schemas.
+    assert result.rights[6:] == [
+        Contents(parent_fqn="csv_catalog.sales.default", kind="table",
+                 names=["customers", "orders", "shipping.events"]),
+        Contents(parent_fqn="csv_catalog.sales", kind="databaseSchema", names=["default"]),
+    ]
     assert customers.to_dict() == {
         "name": "customers",
         "tableType": "Regular",
@@ -77,12 +89,12 @@ def test_each_bad_row_is_one_failure_and_the_others_come_out(tmp_path: Path) -> 
         ("badtype", f"{path}, line 3: column 'b': unknown data type 'WHATEVER'"),
         ("uneven", f"{path}, line 4: 3 column names but 2 column types"),
         ("line 5", f"{path}, line 5: the table name is empty"),
-        ("good1", f"{path}, line 6: table 'good1' is listed twice; this row is skipped"),
+        ("good1", f"{path}, line 6: a table named 'good1' was already read; this one is skipped"),
         ("emptycol", f"{path}, line 7: column 2 has an empty name"),
         ("ragged", f"{path}, line 8: 4 fields where the header has 3"),
         ("nocolumns", f"{path}, line 9: table 'nocolumns' has no columns"),
     ]
-    good2 = result.rights[-1]
+    good2 = tables(result)[-1]
     assert [(column.name, column.data_type) for column in good2.columns] == [("x", "DATE"), ("y", "TIMESTAMP")]
 
 
@@ -133,11 +145,10 @@ def test_empty_catalogs_are_a_failure_naming_the_file(tmp_path: Path, content: b
     assert str(path) in failure.error and problem in failure.error
 
 
-def test_a_folder_where_the_catalog_file_is_expected(tmp_path: Path) -> None:
-    result = run(tmp_path)
-    assert [type(entity).__name__ for entity in result.rights] == ["DatabaseService", "Database", "DatabaseSchema"]
-    [failure] = result.failures
-    assert failure.error == f"{tmp_path}: is a folder, not a file"
+def test_a_folder_where_the_catalog_file_is_expected_fails_in_prepare(tmp_path: Path) -> None:
+    source = CsvConnector.create({"source_directory": str(tmp_path), "business_unit": "sales"})
+    with pytest.raises(InvalidSourceException, match=f"source_directory '{tmp_path}' is a folder; give a file"):
+        source.prepare()
 
 
 def test_bytes_that_are_not_utf8_name_the_offset(tmp_path: Path) -> None:
@@ -147,16 +158,18 @@ def test_bytes_that_are_not_utf8_name_the_offset(tmp_path: Path) -> None:
     [failure] = result.failures
     assert f"byte {content.index(0xfc)} (0xfc) is not valid UTF-8" in failure.error and str(path) in failure.error
     assert "line 3" in failure.error
-    assert [entity.name for entity in result.rights[3:]] == ["t", "q\nuoted"]  # the good rows still come out
+    assert table_names(result) == ["t", "q\nuoted"]  # the good rows still come out
 
 
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"business_unit": "sales"}, "'source_directory' is required"),
-        ({"source_directory": "c.csv"}, "'business_unit' is required"),
-        ({"source_directory": ["c.csv"], "business_unit": "sales"}, "'source_directory' must be"),
-        ({"source_directory": "c.csv", "business_unit": "sales", "sample_rows": 3}, "unknown option 'sample_rows'"),
+        ({"business_unit": "sales"}, "'source_directory'"),
+        ({"source_directory": "c.csv"}, "'business_unit'"),
+        pytest.param({"source_directory": ["c.csv"], "business_unit": "sales"}, "'source_directory'",
+                     marks=TYPE_CHECKS_PENDING),
+        ({"source_directory": "", "business_unit": "sales"}, "'source_directory' must not be empty"),
+        ({"source_directory": "c.csv", "business_unit": "sales", "sample_rows": 3}, "'sample_rows'"),
         ("c.csv", "options must be a mapping"),
     ],
 )
@@ -166,19 +179,20 @@ def test_bad_options_raise_in_create(options: Any, message: str) -> None:
 
 
 def test_a_missing_catalog_raises_in_prepare(tmp_path: Path) -> None:
-    source = CsvConnector.create({"source_directory": tmp_path / "missing.csv", "business_unit": "sales"})
+    source = CsvConnector.create({"source_directory": str(tmp_path / "missing.csv"), "business_unit": "sales"})
     with pytest.raises(InvalidSourceException, match=r"missing\.csv' does not exist"):
         source.prepare()
 
 
 def test_service_name_option(tmp_path: Path) -> None:
     path = catalog(tmp_path, HEADER + "t,a,INT\n")
-    assert run(path, service_name="warehouse").rights[-1].fqn == "warehouse.sales.default.t"
+    assert tables(run(path, service_name="warehouse"))[0].fqn == "warehouse.sales.default.t"
 
 
 def test_test_connection_checks_the_catalog_file(tmp_path: Path) -> None:
     CsvConnector.create({"source_directory": str(SAMPLES / "catalog.csv"), "business_unit": "s"}).test_connection()
-    for path, problem in [(tmp_path, "is a folder, not a file"), (tmp_path / "none.csv", "does not exist")]:
+    empty = catalog(tmp_path, b"", "empty.csv")
+    for path, problem in [(tmp_path, "is a folder"), (tmp_path / "none.csv", "does not exist"), (empty, "is empty")]:
         source = CsvConnector.create({"source_directory": str(path), "business_unit": "s"})
         with pytest.raises(InvalidSourceException, match=problem):
             source.test_connection()

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.csv_connector import CsvConnector, CsvDataConnector, profile_csv_file
-from connectors.models import Table
+from connectors.models import Contents, Table
 from minigest import collect
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -28,7 +28,10 @@ SEEDS = [
     (SAMPLES / "data" / "orders.csv").read_bytes(),
 ]
 # Methods of the topology walk: a failure named after one means an exception escaped our own handling.
-WALK_METHODS = {"get_tables", "yield_table", "get_services", "get_databases", "get_database_schemas"}
+WALK_METHODS = {
+    "get_tables", "yield_table", "get_services", "get_databases", "get_database_schemas", "list_databases",
+    "list_database_schemas", "list_tables", "read_table", "yield_schema_contents", "yield_database_contents",
+}
 
 
 @st.composite
@@ -54,7 +57,13 @@ def check(connector: type, content: bytes) -> None:
         path.write_bytes(content)
         result = collect(connector.create({"source_directory": str(path), "business_unit": "fuzz"}))
     assert [type(entity).__name__ for entity in result.rights[:3]] == ["DatabaseService", "Database", "DatabaseSchema"]
-    assert all(isinstance(entity, Table) for entity in result.rights[3:])
+    tables = [entity for entity in result.rights[3:] if not isinstance(entity, Contents)]
+    contents = result.rights[3 + len(tables):]
+    assert all(isinstance(entity, Table) for entity in tables)
+    # Then what the run found: the schema's tables (unless the file itself was unreadable), the database's schemas.
+    assert [entity.kind for entity in contents] in (["table", "databaseSchema"], ["databaseSchema"])
+    if len(contents) == 2:
+        assert {table.name for table in tables} <= set(contents[0].names)
     for failure in result.failures:
         assert failure.name not in WALK_METHODS, failure
         assert failure.stack_trace is None, failure  # every failure is one we meant to report

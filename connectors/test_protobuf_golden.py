@@ -58,8 +58,8 @@ def test_golden_column_tree(root: str, roots: list[str], record: dict[str, Any])
         result = collect(source)
         assert result.failures == []
         assert [type(right).__name__ for right in result.rights] == [
-            "DatabaseService", "Database", "DatabaseSchema", "Table"]
-        table = result.rights[-1]
+            "DatabaseService", "Database", "DatabaseSchema", "Table", "Contents", "Contents"]
+        table = result.rights[3]
         assert table.name == relative
         assert _compared(table.to_dict().get("columns", [])) == _compared(record["columns"]), schema_name
 
@@ -93,7 +93,10 @@ def test_syntax_reject_is_a_located_error(name: str) -> None:
 @pytest.mark.parametrize("name", _rejects("syntax"))
 def test_syntax_reject_is_one_failure_in_the_connector(name: str) -> None:
     result = collect(ProtobufConnector.create({"source_directory": str(DATA / "reject" / name), "business_unit": "x"}))
-    assert [type(right).__name__ for right in result.rights] == ["DatabaseService", "Database", "DatabaseSchema"]
+    # No Contents for the schema: a file that could not be read says nothing about which tables are gone.
+    assert [type(right).__name__ for right in result.rights] == [
+        "DatabaseService", "Database", "DatabaseSchema", "Contents"]
+    assert result.rights[-1].kind == "databaseSchema"
     assert len(result.failures) == 1
     assert f"{DATA / 'reject' / name}:" in result.failures[0].error
 

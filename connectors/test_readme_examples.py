@@ -48,8 +48,11 @@ def test_teaching_example_runs_as_shown(monkeypatch: pytest.MonkeyPatch, tmp_pat
     for line in shown.splitlines():
         if line != "...":
             assert line in trace.splitlines()
-    names = [json.loads(line)["name"] for line in (tmp_path / "teaching.jsonl").read_text().splitlines()]
-    assert names == ["teaching", "shop", "default", "orders"]
+    bodies = [json.loads(line) for line in (tmp_path / "teaching.jsonl").read_text().splitlines()]
+    assert [body["name"] for body in bodies if "name" in body] == ["teaching", "shop", "default", "orders"]
+    # What the source found (filtered and failed tables too), so a catalog can forget what is gone.
+    assert [(body["kind"], body["names"]) for body in bodies if "parent" in body] == [
+        ("table", ["orders", "tmp_scratch", "refunds"]), ("databaseSchema", ["default"])]
 
 
 def test_protobuf_sample_loads_into_sqlite(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
