@@ -22,17 +22,19 @@ from __future__ import annotations
 
 import csv
 import datetime
+import inspect
 import itertools
 import json
 import logging
 import math
+import os
 import random
 import sqlite3
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import attrs
 
@@ -587,25 +589,34 @@ class SqliteFile:
 class SqliteSource(DatabaseSource):
     """What the roles that walk the tables share: the options, and the walk down to each table and view.
 
-    Options: ``database`` (the file), ``database_name`` (default the file's stem), ``service_name``,
-    ``attach`` (schema name -> another database file, walked read-only after ``main``) and ``timeout``
-    (seconds to wait for a database another process is writing).
+    Options: ``database`` (the file), ``database_name`` (default the file's stem), ``attach`` (schema
+    name -> another database file, walked read-only after ``main``), ``timeout`` (seconds to wait for
+    a database another process is writing), and DatabaseSource's ``service_name`` and filter patterns.
     """
 
     service_type = "SQLite"
+    default_service_name = "sqlite"
 
+    # Optional[...], not `X | None`: the options reader evaluates these annotations, also on Python 3.9.
     def __init__(
         self,
+        *,
         database: str,
-        database_name: str | None = None,
-        service_name: str = "sqlite",
-        attach: dict[str, str] | None = None,
+        database_name: Optional[str] = None,  # noqa: UP045
+        attach: Optional[dict[str, str]] = None,  # noqa: UP045
         timeout: float = 5.0,
+        **options: Any,
     ) -> None:
-        self.file = SqliteFile(database, attach, timeout)
-        self.database_name = database_name or self.file.path.stem
-        super().__init__(service_name=service_name, business_unit=self.database_name, schema_name="main")
+        path = Path(os.fspath(database))
+        super().__init__(source_directory=str(path), business_unit=database_name or path.stem, **options)
+        self.file = SqliteFile(str(path), attach, timeout)
         self.file.check(self.name)
+        self.database_name = self.business_unit
+        self.schema_name = "main"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__signature__ = _without_path_options(cls)  # type: ignore[attr-defined]
 
     def prepare(self) -> None:
         self.file.open(self.name)
@@ -616,6 +627,12 @@ class SqliteSource(DatabaseSource):
 
     def close(self) -> None:
         self.file.close()
+
+    def table_name(self, element: TableInfo | StackTraceError) -> str | None:
+        return element.name if isinstance(element, TableInfo) else None  # None: the listing itself failed
+
+    def locate(self, element: Any) -> str:
+        return str(self.file.path)
 
     def get_database_schemas(self) -> Iterator[str]:
         yield from self.file.schemas
@@ -630,6 +647,14 @@ class SqliteSource(DatabaseSource):
     def table_fqn(self, schema: str, table: str) -> str:
         """The fully qualified name of a table of this database (the same in every role)."""
         return fqn_join(self.service_name, self.database_name, schema, table)
+
+
+def _without_path_options(cls: type) -> inspect.Signature:
+    """The options of ``cls`` less DatabaseSource's source_directory and business_unit, which
+    ``database`` and ``database_name`` fill."""
+    signature = inspect.signature(cls)
+    kept = [p for p in signature.parameters.values() if p.name not in ("source_directory", "business_unit")]
+    return signature.replace(parameters=kept)
 
 
 class SqliteMetadataSource(SqliteSource):
@@ -758,16 +783,8 @@ class SqliteLineageSource(_TablesOnly):
     (QueryLineage). A statement that does not compile is one failure naming the log file and line.
     """
 
-    def __init__(
-        self,
-        database: str,
-        database_name: str | None = None,
-        service_name: str = "sqlite",
-        attach: dict[str, str] | None = None,
-        timeout: float = 5.0,
-        query_log: str | None = None,
-    ) -> None:
-        super().__init__(database, database_name, service_name, attach, timeout)
+    def __init__(self, *, query_log: Optional[str] = None, **options: Any) -> None:  # noqa: UP045
+        super().__init__(**options)
         self.query_log = Path(query_log) if query_log else None
         self._direct: dict[tuple[str, str], Reads | str] = {}
 
@@ -891,11 +908,12 @@ class SqliteUsageSource(Source):
 
     def __init__(
         self,
+        *,
         database: str,
         query_log: str,
-        database_name: str | None = None,
+        database_name: Optional[str] = None,  # noqa: UP045
         service_name: str = "sqlite",
-        attach: dict[str, str] | None = None,
+        attach: Optional[dict[str, str]] = None,  # noqa: UP045
         timeout: float = 5.0,
     ) -> None:
         super().__init__()
@@ -1013,8 +1031,8 @@ class SqliteProfilerSource(_TablesOnly):
     Views are left out unless ``include_views`` (profiling a view runs its query).
     """
 
-    def __init__(self, *args: Any, include_views: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *, include_views: bool = False, **options: Any) -> None:
+        super().__init__(**options)
         self.include_views = include_views
 
     def yield_table(self, element: TableInfo | StackTraceError) -> Iterator[Either[Any]]:
@@ -1052,8 +1070,8 @@ class SqliteSamplerSource(_TablesOnly):
     gives the same rows. Views are sampled too.
     """
 
-    def __init__(self, *args: Any, sample_count: int = 50, seed: int | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *, sample_count: int = 50, seed: Optional[int] = None, **options: Any) -> None:  # noqa: UP045
+        super().__init__(**options)
         if isinstance(sample_count, bool) or not isinstance(sample_count, int) or sample_count < 0:
             raise InvalidSourceException(f"{self.name}: option 'sample_count' must be 0 or more, got {sample_count!r}")
         self.sample_count = sample_count
