@@ -29,6 +29,7 @@ import logging
 import math
 import os
 import random
+import re
 import sqlite3
 import uuid
 from collections import Counter
@@ -395,22 +396,254 @@ class SchemaCopy:
             definition = ", ".join(f"{quote(c.name)} {quote(c.declared) if c.declared else ''}" for c in columns)
             self.connection.execute(f"CREATE TABLE {quote(table.name)} ({definition})")
 
-    def view_reads(self, view: str) -> Reads:
-        """The columns the view's own query reads (of tables and of other views), by the engine."""
+    def view_reads(self, view: str) -> ViewReads:
+        """What the view's own query reads (of tables and of other views), and which columns feed
+        each of its columns where the engine can tell (see ``column_sources``)."""
         connection = self.connection
         connection.execute("SAVEPOINT view_probe")
         try:
             connection.execute(f"DROP TABLE IF EXISTS {quote(view)}")
             connection.execute(str(self.views[view].sql))
             reads = engine_reads(connection, f"SELECT * FROM {quote(view)}")
+            names = [column.name for column in list_columns(connection, "main", view)]
+            body = view_body(str(self.views[view].sql))
+            sources = column_sources(connection, body, names, set(self.views) | {view}) if body else None
         finally:
             connection.execute("ROLLBACK TO view_probe")
             connection.execute("RELEASE view_probe")
         own = [read for read in reads.columns if read[1] != view]  # the outer SELECT reads the view itself
-        return Reads(tuple((self.schema, table, column) for _, table, column in own))
+        return ViewReads(tuple((table, column) for _, table, column in own), sources)
 
     def close(self) -> None:
         self.connection.close()
+
+
+@attrs.frozen
+class ViewReads:
+    """A view's direct reads, as (table, column), and, when known, the columns feeding each of its columns."""
+
+    columns: tuple[tuple[str, str], ...]
+    sources: dict[str, frozenset[tuple[str, str]]] | None
+
+
+# --- Column lineage: which columns feed each column of a view -------------------
+# The authorizer says which columns a statement reads, not which result column each read feeds. So
+# the view's SELECT is cut at its top-level commas (a tokenizer, no SQL grammar) and each result
+# column is compiled on its own, the others replaced by NULL: its reads, less those of the query with
+# every column NULL (the joins and filters), are what feeds it. A CTE is made a view for the probe,
+# so reading its columns shows up as reads and can be followed. Anything the cut cannot handle (a
+# compound SELECT, VALUES, a recursive CTE, a probe that does not compile, a count that does not
+# match the view's columns) gives no column pairs, never guessed ones.
+
+_TOKENS = re.compile(
+    r"""(?P<space>\s+|--[^\n]*|/\*.*?(?:\*/|\Z))
+      | (?P<string>'(?:[^']|'')*')
+      | (?P<name>"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])
+      | (?P<word>[A-Za-z_][A-Za-z_0-9$]*)
+      | (?P<open>\() | (?P<close>\)) | (?P<comma>,) | (?P<other>.)""",
+    re.S | re.X,
+)
+_CLAUSE_ENDS = {"FROM", "WHERE", "GROUP", "HAVING", "WINDOW", "ORDER", "LIMIT", "UNION", "INTERSECT", "EXCEPT"}
+
+
+@attrs.frozen
+class _Token:
+    kind: str
+    text: str
+    start: int
+    end: int
+    depth: int  # parentheses around the token
+
+    @property
+    def keyword(self) -> str:
+        return self.text.upper() if self.kind == "word" else ""
+
+
+def tokens(sql: str) -> list[_Token]:
+    """The tokens of ``sql`` that matter for cutting it (no spaces or comments), with their depth."""
+    found, depth = [], 0
+    for match in _TOKENS.finditer(sql):
+        kind = str(match.lastgroup)
+        if kind == "space":
+            continue
+        if kind == "close":
+            depth -= 1
+        found.append(_Token(kind, match.group(), match.start(), match.end(), depth))
+        if kind == "open":
+            depth += 1
+    return found
+
+
+def _name_of(token: _Token) -> str:
+    """An identifier's name, unquoted."""
+    if token.kind == "name":
+        quote_char = token.text[0]
+        inner = token.text[1:-1]
+        return inner if quote_char == "[" else inner.replace(quote_char * 2, quote_char)
+    return token.text
+
+
+def _closing(parts: list[_Token], index: int) -> int:
+    """The index of the parenthesis closing the one at ``index``."""
+    depth = parts[index].depth
+    for position in range(index + 1, len(parts)):
+        if parts[position].kind == "close" and parts[position].depth == depth:
+            return position
+    raise ValueError("unbalanced parentheses")
+
+
+def view_body(sql: str) -> str | None:
+    """The query of ``CREATE [TEMP] VIEW [IF NOT EXISTS] name [(columns)] AS query``."""
+    parts = tokens(sql)
+    for token in parts:
+        if token.depth == 0 and token.keyword == "AS":
+            return sql[token.end:].strip().rstrip(";")
+    return None
+
+
+@attrs.frozen
+class SelectParts:
+    """A simple SELECT cut into its CTEs, its result columns and what follows them."""
+
+    ctes: tuple[tuple[str, str, str], ...]  # (name, column list or '', query)
+    items: tuple[str, ...]
+    tail: str  # FROM ... WHERE ... GROUP BY ... HAVING ... WINDOW ..., without ORDER BY and LIMIT
+
+
+def split_select(sql: str) -> SelectParts | None:
+    """Cut a query at its top level, or None when it is not one plain SELECT."""
+    parts = tokens(sql)
+    try:
+        return _split(sql, parts)
+    except (ValueError, IndexError):
+        return None
+
+
+def _split(sql: str, parts: list[_Token]) -> SelectParts | None:
+    index, ctes = 0, []
+    if parts and parts[0].keyword == "WITH":
+        index = 1
+        if parts[index].keyword == "RECURSIVE":
+            return None
+        while True:
+            name = _name_of(parts[index])
+            index += 1
+            columns = ""
+            if parts[index].kind == "open":
+                end = _closing(parts, index)
+                columns = sql[parts[index].start:parts[end].end]
+                index = end + 1
+            if parts[index].keyword != "AS":
+                return None
+            index += 1
+            while parts[index].keyword in ("NOT", "MATERIALIZED"):
+                index += 1
+            end = _closing(parts, index)
+            ctes.append((name, columns, sql[parts[index].end:parts[end].start]))
+            index = end + 1
+            if parts[index].kind != "comma":
+                break
+            index += 1
+    if parts[index].keyword != "SELECT":
+        return None  # VALUES, or something this cut does not know
+    index += 1
+    if parts[index].keyword in ("DISTINCT", "ALL"):
+        index += 1
+    items, start = [], parts[index].start
+    tail_start = tail_end = len(sql)
+    for position in range(index, len(parts)):
+        token = parts[position]
+        if token.depth != 0:
+            continue
+        if token.kind == "comma":
+            items.append(sql[start:token.start].strip())
+            start = parts[position + 1].start
+        elif token.keyword in _CLAUSE_ENDS and parts[position - 1].keyword != "DISTINCT":  # IS DISTINCT FROM
+            items.append(sql[start:token.start].strip())
+            tail_start = token.start
+            break
+    else:
+        items.append(sql[start:].strip().rstrip(";"))
+    for token in parts:
+        if token.depth == 0 and token.start >= tail_start:
+            if token.keyword in ("UNION", "INTERSECT", "EXCEPT"):
+                return None  # a compound SELECT: a column takes from every arm
+            if token.keyword in ("ORDER", "LIMIT") and tail_end == len(sql):
+                tail_end = token.start
+    return SelectParts(tuple(ctes), tuple(items), sql[tail_start:tail_end].strip().rstrip(";"))
+
+
+def _without(events: list[tuple[str, str]], baseline: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``events`` less one occurrence of each baseline event, taken from the end (joins and filters
+    are compiled after the result columns)."""
+    left = list(events)
+    for event in reversed(baseline):
+        for position in range(len(left) - 1, -1, -1):
+            if left[position] == event:
+                del left[position]
+                break
+    return left
+
+
+def _probe(connection: sqlite3.Connection, sql: str) -> list[tuple[str, str]]:
+    return [(table, column) for _, table, column in engine_reads(connection, sql).columns]
+
+
+def column_sources(
+    connection: sqlite3.Connection, query: str, names: Sequence[str], taken: set[str], depth: int = 0
+) -> dict[str, frozenset[tuple[str, str]]] | None:
+    """For each result column of ``query`` (named ``names``), the (table, column) pairs that feed it.
+
+    ``taken`` holds names a CTE must not shadow. None when the engine cannot be asked column by column.
+    """
+    parts = split_select(query)
+    if parts is None or depth > 8:
+        return None
+    stars = [item for item in parts.items if item == "*" or item.endswith(".*")]
+    if stars and len(parts.items) > 1:
+        return None
+    if not stars and len(parts.items) != len(names):
+        return None
+    savepoint = f"column_probe_{depth}"
+    connection.execute(f"SAVEPOINT {savepoint}")
+    try:
+        ctes: dict[str, dict[str, frozenset[tuple[str, str]]] | None] = {}
+        for name, columns, body in parts.ctes:
+            if name.lower() in {taken_name.lower() for taken_name in taken} or name in ctes:
+                return None
+            connection.execute(f"CREATE VIEW {quote(name)} {columns} AS {body}")
+            cte_names = [column.name for column in list_columns(connection, "main", name)]
+            ctes[name] = column_sources(connection, body, cte_names, taken | set(ctes) | {name}, depth + 1)
+        nulls = [f"NULL AS {quote(name)}" for name in names]
+        baseline = _probe(connection, f"SELECT {', '.join(nulls) or 'NULL'} {parts.tail}")
+        found: dict[str, set[tuple[str, str]]] = {}
+        if stars:
+            reads = _without(_probe(connection, f"SELECT {stars[0]} {parts.tail}"), baseline)
+            if len(reads) != len(names):
+                return None
+            found.update((name, {read}) for name, read in zip(names, reads))
+        else:
+            for position, name in enumerate(names):
+                probe = [*nulls[:position], parts.items[position], *nulls[position + 1:]]
+                found[name] = set(_without(_probe(connection, f"SELECT {', '.join(probe)} {parts.tail}"), baseline))
+    except sqlite3.Error:
+        return None
+    finally:
+        connection.execute(f"ROLLBACK TO {savepoint}")
+        connection.execute(f"RELEASE {savepoint}")
+    resolved: dict[str, frozenset[tuple[str, str]]] = {}
+    for name, feeds in found.items():
+        through: set[tuple[str, str]] = set()
+        for table, column in feeds:
+            if table in ctes:  # a CTE's column: what feeds it, if known
+                cte = ctes[table]
+                if cte is None:
+                    return None
+                through |= cte.get(column, frozenset())
+            else:
+                through.add((table, column))
+        resolved[name] = frozenset(through)
+    return resolved
 
 
 class QueryCompiler:
@@ -786,7 +1019,7 @@ class SqliteLineageSource(_TablesOnly):
     def __init__(self, *, query_log: Optional[str] = None, **options: Any) -> None:  # noqa: UP045
         super().__init__(**options)
         self.query_log = Path(query_log) if query_log else None
-        self._direct: dict[tuple[str, str], Reads | str] = {}
+        self._direct: dict[tuple[str, str], ViewReads | str] = {}
 
     def prepare(self) -> None:
         _check_query_log(self.name, self.query_log)
@@ -798,24 +1031,36 @@ class SqliteLineageSource(_TablesOnly):
             return
         if element.kind != "view":
             return
-        reads = self._reads_of_view(element.schema, element.name)
+        schema, view = element.schema, element.name
+        reads = self._reads_of_view(schema, view)
         if isinstance(reads, str):
-            yield failure(element.name, f"{self.file.path}: view {element.schema}.{element.name}: {reads}")
+            yield failure(view, f"{self.file.path}: view {schema}.{view}: {reads}")
             return
-        views = self.file.schema_copy(element.schema).views
-        sources = dict.fromkeys(table for _, table, _ in reads.columns)  # what the view reads itself
+        views = self.file.schema_copy(schema).views
+        sources = dict.fromkeys(table for table, _ in reads.columns)  # what the view reads itself
         for table in list(sources):
             if table in views:  # and, through a view, the base tables under it
-                sources.update(dict.fromkeys(base for _, base, _ in self._base_reads(element.schema, table, set())))
-        to_fqn = self.table_fqn(element.schema, element.name)
+                under = self._closure(schema, table, set())
+                sources.update(dict.fromkeys(base for base, _ in sorted(under) if base not in views))
+        feeding = {
+            column: self._column_closure(schema, direct, {view}) for column, direct in (reads.sources or {}).items()
+        }
+        to_fqn = self.table_fqn(schema, view)
         for table in sources:
-            if table != element.name:
-                yield Either(right=LineageEdge(
-                    from_fqn=self.table_fqn(element.schema, table), to_fqn=to_fqn, sql=element.sql,
-                    source="ViewLineage",
-                ))
+            if table == view:
+                continue
+            from_fqn = self.table_fqn(schema, table)
+            pairs = [
+                ([f"{from_fqn}.{fqn_join(name)}" for name in sorted(c for t, c in feeds if t == table)],
+                 f"{to_fqn}.{fqn_join(column)}")
+                for column, feeds in feeding.items()
+            ]
+            yield Either(right=LineageEdge(
+                from_fqn=from_fqn, to_fqn=to_fqn, sql=element.sql, source="ViewLineage",
+                columns=[(sources_, target) for sources_, target in pairs if sources_],
+            ))
 
-    def _reads_of_view(self, schema: str, view: str) -> Reads | str:
+    def _reads_of_view(self, schema: str, view: str) -> ViewReads | str:
         """The view's direct reads, or why it has none (it does not compile)."""
         key = (schema, view)
         if key not in self._direct:
@@ -825,18 +1070,27 @@ class SqliteLineageSource(_TablesOnly):
                 self._direct[key] = str(exc)
         return self._direct[key]
 
-    def _base_reads(self, schema: str, view: str, path: set[str]) -> list[tuple[str, str, str]]:
-        """The base-table columns under a view, following the views it reads."""
+    def _closure(self, schema: str, view: str, path: set[str]) -> set[tuple[str, str]]:
+        """Every (table, column) under a view, through the views it reads (a cycle is cut)."""
         reads = self._reads_of_view(schema, view)
         if isinstance(reads, str) or view in path:
-            return []
+            return set()
         views = self.file.schema_copy(schema).views
-        found: list[tuple[str, str, str]] = []
-        for read in reads.columns:
-            if read[1] in views:
-                found.extend(self._base_reads(schema, read[1], path | {view}))
-            else:
-                found.append(read)
+        found = set(reads.columns)
+        for table, _ in reads.columns:
+            if table in views:
+                found |= self._closure(schema, table, path | {view})
+        return found
+
+    def _column_closure(self, schema: str, direct: Iterable[tuple[str, str]], path: set[str]) -> set[tuple[str, str]]:
+        """The columns feeding a column, through views, where each view says which of its columns are fed by what."""
+        views = self.file.schema_copy(schema).views
+        found = set(direct)
+        for table, column in direct:
+            if table in views and table not in path:
+                reads = self._reads_of_view(schema, table)
+                if not isinstance(reads, str) and reads.sources is not None:
+                    found |= self._column_closure(schema, reads.sources.get(column, ()), path | {table})
         return found
 
     def _iter(self) -> Iterator[Either[Any]]:
