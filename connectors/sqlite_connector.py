@@ -35,7 +35,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import attrs
 
@@ -1250,9 +1250,25 @@ def _ratio(part: int | None, whole: int | None) -> float | None:
     return None if part is None or not whole else part / whole
 
 
+def _finite(value: Any) -> Any:
+    """A metric JSON can carry: a sum or mean beyond the largest double is not given."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _population_stddev(squares: float, shifted: float, count: int) -> float | None:
+    """sqrt(E[(x-s)^2] - E[x-s]^2), or None when the sums overflowed a double."""
+    mean = shifted / count
+    variance = squares / count - mean * mean
+    return math.sqrt(max(variance, 0.0)) if math.isfinite(variance) else None
+
+
 def profile_from_row(table_fqn: str, row: Sequence[Any], columns: Sequence[tuple[str, str]],
-                     timestamp: int) -> TableProfile:
-    """The TableProfile of one row of ``profile_query``'s result."""
+                     timestamp: int, rescale: Callable[[str, Any, Any], float | None] | None = None) -> TableProfile:
+    """The TableProfile of one row of ``profile_query``'s result.
+
+    ``rescale(column, min, max)`` is asked for the standard deviation of a column whose squares
+    overflowed a double (values near 1e154 and beyond).
+    """
     values = iter(row)
     row_count = next(values)
     profiles = []
@@ -1261,10 +1277,12 @@ def profile_from_row(table_fqn: str, row: Sequence[Any], columns: Sequence[tuple
         metrics: dict[str, Any] = {}
         if data_type in NUMERIC_DATA_TYPES:
             low, high, mean, total, numbers, squares, shifted = itertools.islice(values, 7)
-            metrics.update(min=low, max=high, mean=mean, sum=total if numbers else None)
+            metrics.update(min=low, max=high, mean=_finite(mean), sum=_finite(total) if numbers else None)
             if numbers:
-                variance = squares / numbers - (shifted / numbers) ** 2
-                metrics["stddev"] = math.sqrt(max(variance, 0.0))
+                stddev = _population_stddev(squares, shifted, numbers)
+                if stddev is None and rescale is not None:
+                    stddev = rescale(name, low, high)
+                metrics["stddev"] = stddev
         elif data_type in TEMPORAL_DATA_TYPES:
             metrics["min"], metrics["max"] = itertools.islice(values, 2)
         if data_type in TEXT_DATA_TYPES:
@@ -1305,7 +1323,25 @@ class SqliteProfilerSource(_TablesOnly):
             yield failure(element.name, f"{where}: cannot profile: {self.file.error(exc)}")
             return
         timestamp = int(datetime.datetime.now(datetime.timezone.utc).timestamp() * 1000)
-        yield Either(right=profile_from_row(self.table_fqn(element.schema, element.name), row, columns, timestamp))
+        def rescale(column: str, low: float, high: float) -> float | None:
+            return self._rescaled_stddev(element, column, max(abs(low), abs(high)))
+
+        profile = profile_from_row(self.table_fqn(element.schema, element.name), row, columns, timestamp, rescale)
+        for column in profile.columns:
+            if column.values_count and (column.mean is None) != (column.sum is None):
+                self.status.warning(element.name, f"{where}: column {column.name!r}: the sum of its values is "
+                                                  "beyond the largest double, so it is not given")
+        yield Either(right=profile)
+
+    def _rescaled_stddev(self, table: TableInfo, column: str, scale: float) -> float | None:
+        """The standard deviation of values too large to square: computed on x / max|x|, then scaled back."""
+        c, source = quote(column), f"{quote(table.schema)}.{quote(table.name)}"
+        number = f"(CASE WHEN typeof({c}) IN ('integer', 'real') THEN {c} / ? END)"
+        squares, total, count = self.file.connection.execute(
+            f"SELECT total({number} * {number}), total({number}), count({number}) FROM {source}", (scale,) * 4
+        ).fetchone()
+        stddev = _population_stddev(squares, total, count) if count else None
+        return None if stddev is None else scale * stddev
 
 
 def _json_value(value: Any) -> Any:
