@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import inspect
 import itertools
 import json
@@ -169,6 +170,7 @@ def _type_arguments(declared: str) -> tuple[str, list[int]]:
     return " ".join(name.upper().split()), numbers
 
 
+@functools.lru_cache(maxsize=1024)  # a database repeats a few spellings over and over
 def map_declared_type(declared: str | None) -> SqlType:
     """The OpenMetadata type of a column declared as ``declared`` (a view column may have none)."""
     declared = (declared or "").strip()
@@ -908,10 +910,10 @@ class SqliteMetadataSource(SqliteSource):
             table = Table(
                 name=element.name,
                 database_schema=self.schema_fqn,
-                columns=[table_column(column) for column in columns],
+                columns=[table_column(column, position) for position, column in enumerate(columns, start=1)],
                 table_type="View" if view else "Regular",
                 description=_table_note(element),
-                table_constraints=[] if view else self._constraints(element, columns),
+                table_constraints=[] if view else self.table_constraints(element, columns),
                 view_definition=element.sql if view else None,
             )
         except ValueError as exc:  # a name OpenMetadata refuses
@@ -920,7 +922,7 @@ class SqliteMetadataSource(SqliteSource):
         yield Either(right=table)
 
 
-    def _constraints(self, table: TableInfo, columns: Sequence[ColumnInfo]) -> list[TableConstraint]:
+    def table_constraints(self, table: TableInfo, columns: Sequence[ColumnInfo]) -> list[TableConstraint]:
         """The primary key, UNIQUE constraints and foreign keys (pointing at the referred columns' fqns)."""
         connection, schema = self.file.connection, table.schema
         constraints = []
@@ -974,7 +976,7 @@ def _table_note(table: TableInfo) -> str | None:
     return None
 
 
-def table_column(column: ColumnInfo) -> Column:
+def table_column(column: ColumnInfo, position: int) -> Column:
     """A models.Column from PRAGMA table_xinfo's row, the declared type mapped by affinity."""
     mapped = map_declared_type(column.declared)
     description = {2: "generated column (VIRTUAL)", 3: "generated column (STORED)"}.get(column.hidden)
@@ -987,6 +989,7 @@ def table_column(column: ColumnInfo) -> Column:
         scale=mapped.scale,
         constraint="NOT_NULL" if column.not_null else None,
         description=description,
+        ordinal_position=position,
     )
 
 
