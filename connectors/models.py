@@ -124,15 +124,25 @@ def body_key(
 # so it travels as the staging line's fqn and from_dict() takes it as its second argument.
 NAMED_BY_FQN: dict[str, Any] = {_NAMED_BY: True}
 
-_PLANS: dict[type, tuple[tuple[str, BodyKey], ...]] = {}
+# One entry per field: (name, body key or None for the fqn field, first key, whether the key is
+# nested, whether the field is required). Worked out once per class: bodies are built per entity.
+_Slot = tuple[str, "BodyKey | None", str, bool, bool]
+_PLANS: dict[type, tuple[_Slot, ...]] = {}
 
 
-def _plan(cls: type) -> tuple[tuple[str, BodyKey], ...]:
-    """The (field name, body key) pairs of a class, worked out once per class."""
+def _plan(cls: type) -> tuple[_Slot, ...]:
+    """The slots of a class's fields that are in its body, or name its fqn."""
     plan = _PLANS.get(cls)
     if plan is None:
-        plan = tuple((field.name, field.metadata[_BODY]) for field in _fields(cls) if _BODY in field.metadata)
-        _PLANS[cls] = plan
+        slots: list[_Slot] = []
+        for field in _fields(cls):
+            required = field.default is attrs.NOTHING
+            if field.metadata.get(_NAMED_BY):
+                slots.append((field.name, None, "", False, required))
+            elif _BODY in field.metadata:
+                spec: BodyKey = field.metadata[_BODY]
+                slots.append((field.name, spec, spec.path[0], len(spec.path) > 1, required))
+        plan = _PLANS[cls] = tuple(slots)
     return plan
 
 
@@ -140,8 +150,13 @@ def _fields(cls: type) -> tuple[attrs.Attribute[Any], ...]:
     return tuple(attrs.fields(cls))
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _jsonable(value: Any) -> Any:
     """A field value as JSON data: nested entities by their body, tuples as lists."""
+    if value.__class__ in _PLAIN:
+        return value
     if isinstance(value, Model):
         return value.to_dict()
     if isinstance(value, (tuple, list)):
@@ -150,7 +165,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _lookup(body: dict[str, Any], spec: BodyKey) -> Any:
-    """The value at the key's path, or _MISSING; an object expected on the way must be one."""
+    """The value at a nested key's path, or _MISSING; an object expected on the way must be one."""
     value: Any = body
     for depth, part in enumerate(spec.path):
         if not isinstance(value, dict):
@@ -180,15 +195,19 @@ class Model:
     def to_dict(self) -> dict[str, Any]:
         """The OpenMetadata body: each keyed field under its key, keys with no value left out."""
         body: dict[str, Any] = {}
-        for name, spec in _plan(type(self)):
+        for name, spec, key, nested, _ in _plan(type(self)):
+            if spec is None:
+                continue
             value = getattr(self, name)
             value = _jsonable(value) if spec.encode is None else spec.encode(self, value)
             if not spec.keep_empty and (value is None or value == []):
                 continue
             target = body
-            for part in spec.path[:-1]:
-                target = target.setdefault(part, {})
-            target[spec.path[-1]] = value
+            if nested:
+                for part in spec.path[:-1]:
+                    target = target.setdefault(part, {})
+                key = spec.path[-1]
+            target[key] = value
         return body
 
     @classmethod
@@ -200,22 +219,18 @@ class Model:
         if not isinstance(body, dict):
             raise ValueError(f"a {cls.__name__} body must be an object, got {type(body).__name__}")
         values: dict[str, Any] = {}
-        for field in _fields(cls):
-            if field.metadata.get(_NAMED_BY):
+        for name, spec, key, nested, required in _plan(cls):
+            if spec is None:
                 if fqn is None:
                     raise ValueError(f"{cls.__name__}.from_dict() needs the fqn: its body does not name it")
-                values[field.name] = fqn
+                values[name] = fqn
                 continue
-            spec = field.metadata.get(_BODY)
-            if spec is None:
-                continue
-            value = _lookup(body, spec)
-            has_default = field.default is not attrs.NOTHING
-            if value is _MISSING or (value is None and has_default):
-                if not has_default:
+            value = _lookup(body, spec) if nested else body.get(key, _MISSING)
+            if value is _MISSING or (value is None and not required):
+                if required:
                     raise KeyError(spec.key)
                 continue
-            values[field.name] = _decode(spec, value)
+            values[name] = _decode(spec, value)
         return cls(**values)
 
 
@@ -718,7 +733,7 @@ class Query(Model):
     user_name: str | None = attrs.field(
         default=None, converter=_optional_text, metadata=body_key("users", encode=_users, decode=_first_user)
     )
-    query_date: int | None = attrs.field(default=None, metadata=body_key("queryDate"))
+    query_date: int | None = attrs.field(default=None, validator=_count, metadata=body_key("queryDate"))
 
     @property
     def fqn(self) -> str:
