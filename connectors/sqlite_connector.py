@@ -25,7 +25,6 @@ import datetime
 import functools
 import inspect
 import itertools
-import json
 import logging
 import math
 import os
@@ -56,9 +55,9 @@ from connectors.models import (
     TableConstraint,
     TableProfile,
     TableUsage,
-    kind_of,
 )
-from minigest import AtomicWriter, Either, InvalidSourceException, Source, StackTraceError, Stage, Step, fqn_join
+from connectors.outputs import FileStage
+from minigest import ConfigError, Either, InvalidSourceException, Source, StackTraceError, fqn_join
 
 __all__ = [
     "ServiceSpec",
@@ -1407,23 +1406,28 @@ def _reservoir(rows: Iterable[Any], size: int, chooser: random.Random) -> list[A
 # --- The usage stage ------------------------------------------------------------
 
 
-class UsageStage(Stage):
+class UsageStage(FileStage):
     """Counts each table's queries per day; when the run completes, stages the totals and the queries.
 
-    The staging file has FileStage's format ({"kind", "fqn", "body"} lines): one ``TableUsage`` per table
-    per day, then each distinct query once (at most ``max_queries``; the rest are counted but not kept).
+    What it writes is a FileStage file ({"kind", "fqn", "body"} lines), so ``SqliteBulkSink`` loads
+    it: one ``TableUsage`` per table per day (a total, so loading the same log twice counts nothing
+    twice), then each distinct query once, at most ``max_queries`` of them (the rest are counted but
+    not kept).
     """
 
     def __init__(self, staging_file: str, max_queries: int = 1000) -> None:
-        super().__init__()
+        super().__init__(staging_file)
         if isinstance(max_queries, bool) or not isinstance(max_queries, int) or max_queries < 0:
-            raise InvalidSourceException(f"UsageStage: option 'max_queries' must be 0 or more, got {max_queries!r}")
-        self.path = Path(staging_file)
+            raise ConfigError(f"UsageStage: option 'max_queries' must be 0 or more, got {max_queries!r}")
         self.max_queries = max_queries
         self.counts: Counter[tuple[str, str]] = Counter()
         self.queries: dict[str, Query] = {}
         self._dropped = 0
-        self._committed = False
+
+    @classmethod
+    def create(cls, config: dict[str, Any]) -> UsageStage:
+        """Options from ``__init__``'s signature (FileStage's own create() knows only staging_file)."""
+        return super(FileStage, cls).create(config)
 
     def _run(self, record: Any) -> Iterator[Either[Any]]:
         if not isinstance(record, Query):
@@ -1440,33 +1444,22 @@ class UsageStage(Stage):
                 self._dropped += 1
         yield Either(right=record)
 
-    def entities(self) -> Iterator[Any]:
+    def entities(self) -> Iterator[TableUsage | Query]:
         """What the stage writes: the counts, by table and day, then the queries."""
         for (table_fqn, day), count in sorted(self.counts.items()):
             yield TableUsage(table_fqn=table_fqn, date=day, count=count)
         yield from self.queries.values()
 
     def commit(self) -> None:
-        """Write the staging file (under a temporary name, renamed into place)."""
-        if self._committed:
-            return
+        """Stage the totals through FileStage, then put the file in place."""
         if self._dropped:
             self.status.warning("queries", f"{self._dropped} distinct queries beyond max_queries "
                                            f"({self.max_queries}) were counted but not kept")
-        writer = AtomicWriter(self.path)
-        try:
-            for entity in self.entities():
-                line = {"kind": kind_of(entity), "fqn": entity.fqn, "body": entity.to_dict()}
-                writer.file.write(json.dumps(line, ensure_ascii=False) + "\n")
-        except BaseException:
-            writer.discard()
-            raise
-        writer.commit()
-        self._committed = True
-
-    def close(self) -> None:
-        if not hasattr(Step, "commit"):  # a framework without Step.commit: the run ends at close()
-            self.commit()
+        for entity in self.entities():
+            for result in super()._run(entity):
+                if result.left is not None:
+                    raise ValueError(result.left.error)
+        super().commit()
 
 
 def _day(query_date: int | None) -> str:
