@@ -1237,6 +1237,7 @@ def profile_query(schema: str, table: str, columns: Sequence[tuple[str, str]]) -
             shift = f"(SELECT {c} FROM {source} WHERE typeof({c}) IN ('integer', 'real') LIMIT 1)"
             parts += [
                 f"min({number})", f"max({number})", f"avg({number})", f"total({number})", f"count({number})",
+                f"count(CASE WHEN typeof({c}) = 'integer' THEN 1 END)",
                 f"total(({number} - {shift}) * ({number} - {shift}))", f"total({number} - {shift})",
             ]
         elif data_type in TEMPORAL_DATA_TYPES:
@@ -1278,7 +1279,9 @@ def profile_from_row(table_fqn: str, row: Sequence[Any], columns: Sequence[tuple
         count, distinct, unique = next(values), next(values), next(values)
         metrics: dict[str, Any] = {}
         if data_type in NUMERIC_DATA_TYPES:
-            low, high, mean, total, numbers, squares, shifted = itertools.islice(values, 7)
+            low, high, mean, total, numbers, integers, squares, shifted = itertools.islice(values, 8)
+            if numbers and integers == numbers and max(abs(low), abs(high)) * numbers < 2**53:
+                total = int(total)  # every partial sum of these integers is exact in a double: the CSV's int sum
             metrics.update(min=low, max=high, mean=_finite(mean), sum=_finite(total) if numbers else None)
             if numbers:
                 stddev = _population_stddev(squares, shifted, numbers)
@@ -1356,17 +1359,29 @@ def _json_value(value: Any) -> Any:
 
 
 class SqliteSamplerSource(_TablesOnly):
-    """Some rows of each table as ``SampleData``: the first ``sample_count`` rows, or a random sample.
+    """Some rows of each table and view as ``SampleData``, with the CSV sampler's options.
 
-    With ``seed`` the sample is uniform over the whole table (reservoir sampling) and the same seed
-    gives the same rows. Views are sampled too.
+    ``sample_data_count`` rows (OpenMetadata's option, default 50); ``randomized_sample`` true (the
+    default) takes a uniform sample of the whole table in one pass (reservoir sampling), repeatable
+    with ``seed``; false takes the first rows (``LIMIT``).
     """
 
-    def __init__(self, *, sample_count: int = 50, seed: Optional[int] = None, **options: Any) -> None:  # noqa: UP045
+    # Optional[...], not `X | None`: the options reader evaluates these annotations, also on Python 3.9.
+    def __init__(
+        self,
+        *,
+        sample_data_count: int = 50,
+        randomized_sample: bool = True,
+        seed: Optional[int] = None,  # noqa: UP045
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
-        if isinstance(sample_count, bool) or not isinstance(sample_count, int) or sample_count < 0:
-            raise InvalidSourceException(f"{self.name}: option 'sample_count' must be 0 or more, got {sample_count!r}")
-        self.sample_count = sample_count
+        if isinstance(sample_data_count, bool) or not isinstance(sample_data_count, int) or sample_data_count < 0:
+            raise InvalidSourceException(
+                f"{self.name}: option 'sample_data_count' must be 0 or more, got {sample_data_count!r}"
+            )
+        self.sample_data_count = sample_data_count
+        self.randomized_sample = randomized_sample
         self.seed = seed
 
     def yield_table(self, element: TableInfo | StackTraceError) -> Iterator[Either[Any]]:
@@ -1374,13 +1389,17 @@ class SqliteSamplerSource(_TablesOnly):
             yield Either(left=element)
             return
         where = f"{self.file.path}: {element.schema}.{element.name}"
+        connection = self.file.connection
         try:
-            names = [column.name for column in list_columns(self.file.connection, element.schema, element.name)]
+            names = [column.name for column in list_columns(connection, element.schema, element.name)]
             select = f"SELECT {', '.join(map(quote, names))} FROM {quote(element.schema)}.{quote(element.name)}"
-            if self.seed is None:
-                rows = self.file.connection.execute(select + " LIMIT ?", (self.sample_count,)).fetchall()
+            if self.randomized_sample:
+                # One generator per table, from the seed and the table: adding a table changes no other sample.
+                chooser = random.Random(f"{self.seed}/{element.schema}/{element.name}") if self.seed is not None \
+                    else random.Random()
+                rows = _reservoir(connection.execute(select), self.sample_data_count, chooser)
             else:
-                rows = _reservoir(self.file.connection.execute(select), self.sample_count, random.Random(self.seed))
+                rows = connection.execute(select + " LIMIT ?", (self.sample_data_count,)).fetchall()
         except sqlite3.Error as exc:
             yield failure(element.name, f"{where}: cannot sample: {self.file.error(exc)}")
             return

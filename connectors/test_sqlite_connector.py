@@ -261,7 +261,7 @@ def test_quoted_names_with_dots_and_spaces(tmp_path: Path) -> None:
     ]
     [profile] = rights_of(SqliteProfilerSource(database=str(db)))
     assert profile.table_fqn == table.fqn and profile.columns[0].sum == 4.0
-    samples = {s.table_fqn: s for s in rights_of(SqliteSamplerSource(database=str(db)))}
+    samples = {s.table_fqn: s for s in rights_of(SqliteSamplerSource(database=str(db), randomized_sample=False))}
     assert samples[table.fqn].rows == ((1.5, 2, "x"), (2.5, 3, None))
 
 
@@ -352,8 +352,8 @@ def test_bad_options(options: dict[str, Any], message: str) -> None:
 
 
 def test_sampler_and_stage_options() -> None:
-    with pytest.raises(InvalidSourceException, match="sample_count"):
-        SqliteSamplerSource.create({"database": "x.db", "sample_count": -1})
+    with pytest.raises(InvalidSourceException, match="sample_data_count"):
+        SqliteSamplerSource.create({"database": "x.db", "sample_data_count": -1})
     with pytest.raises(minigest.ConfigError, match="max_queries"):
         UsageStage.create({"staging_file": "s.jsonl", "max_queries": -5})
     with pytest.raises(InvalidSourceException, match="query_log"):
@@ -658,14 +658,15 @@ def test_views_are_profiled_when_asked(shop: Path) -> None:
 def test_sampler_takes_the_first_rows_or_a_repeatable_random_sample(tmp_path: Path) -> None:
     rows = ",".join(f"({n}, 'row {n}', x'{n:02x}')" for n in range(100))
     db = make_db(tmp_path / "s.db", f"CREATE TABLE t (n INTEGER, label TEXT, raw BLOB); INSERT INTO t VALUES {rows};")
-    [first] = rights_of(SqliteSamplerSource(database=str(db), sample_count=3))
+    [first] = rights_of(SqliteSamplerSource(database=str(db), sample_data_count=3, randomized_sample=False))
     assert first.to_dict() == {"columns": ["n", "label", "raw"],
                                "rows": [[0, "row 0", "x'00'"], [1, "row 1", "x'01'"], [2, "row 2", "x'02'"]]}
     [default] = rights_of(SqliteSamplerSource(database=str(db)))
-    assert len(default.rows) == 50  # OpenMetadata's default sample size
+    assert len(default.rows) == 50  # OpenMetadata's default sample size, random by default
+    assert [row[0] for row in default.rows] != list(range(50))
 
     def sample(seed: int) -> list[int]:
-        [result] = rights_of(SqliteSamplerSource(database=str(db), sample_count=10, seed=seed))
+        [result] = rights_of(SqliteSamplerSource(database=str(db), sample_data_count=10, seed=seed))
         assert isinstance(result, SampleData)
         return [row[0] for row in result.rows]
 
@@ -673,7 +674,7 @@ def test_sampler_takes_the_first_rows_or_a_repeatable_random_sample(tmp_path: Pa
     assert sample(7) != sample(8)
     assert sample(7) == sorted(sample(7)) and len(set(sample(7))) == 10
     assert max(sample(7) + sample(8) + sample(9)) > 50  # from the whole table, not its start
-    [small] = rights_of(SqliteSamplerSource(database=str(db), sample_count=1000, seed=1))
+    [small] = rights_of(SqliteSamplerSource(database=str(db), sample_data_count=1000, seed=1))
     assert len(small.rows) == 100
 
 
@@ -766,3 +767,13 @@ def test_every_role_into_one_catalog_gives_the_readme_query_result(repo_copy: Pa
     ).fetchall()
     assert pairs_loaded == [(f"{SHOP}.orders.ordered_on", f"{SHOP}.monthly_revenue.month"),
                             (f"{SHOP}.order_items.line_total", f"{SHOP}.monthly_revenue.revenue")]
+
+
+def test_integer_sums_are_exact_integers_as_the_csv_profilers(shop: Path, tmp_path: Path) -> None:
+    profiles = {p.table_fqn: p for p in rights_of(SqliteProfilerSource(database=str(shop)))}
+    order_id = profiles[f"{SHOP}.orders"].columns[0]
+    assert order_id.sum == 510 and isinstance(order_id.sum, int)
+    assert isinstance(profiles[f"{SHOP}.orders"].columns[4].sum, float)  # total DECIMAL(10, 2) holds reals
+    huge = make_db(tmp_path / "huge.db", "CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (9007199254740993), (1);")
+    [profile] = rights_of(SqliteProfilerSource(database=str(huge)))
+    assert profile.columns[0].sum == pytest.approx(9007199254740994.0)  # past 2**53: a double, never a wrong int
