@@ -725,7 +725,7 @@ def parse_time(text: str) -> datetime.datetime:
 
 def read_query_log(path: Path) -> Iterator[LoggedQuery | StackTraceError]:
     """Each record of the log, or a located failure for a record that cannot be used."""
-    with open(path, encoding="utf-8", newline="") as file:
+    with open(path, encoding="utf-8-sig", newline="") as file:  # -sig: a spreadsheet's byte order mark
         reader = csv.DictReader(file)
         header = [name.strip().lower() for name in reader.fieldnames or []]
         if "query_text" not in header and "query" not in header:
@@ -786,6 +786,10 @@ class SqliteFile:
             except sqlite3.Error as exc:
                 self.close()
                 raise SqliteSourceError(explain_error(attached, exc, self.timeout)) from None
+
+    @property
+    def is_open(self) -> bool:
+        return self._connection is not None
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -1097,7 +1101,7 @@ class SqliteLineageSource(_TablesOnly):
 
     def _iter(self) -> Iterator[Either[Any]]:
         yield from super()._iter()
-        if self.query_log is not None and self.file._connection is not None:
+        if self.query_log is not None and self.file.is_open:
             yield from self._query_log_lineage(self.query_log)
 
     def _query_log_lineage(self, query_log: Path) -> Iterator[Either[LineageEdge]]:
