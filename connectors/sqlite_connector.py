@@ -25,7 +25,6 @@ import datetime
 import functools
 import inspect
 import itertools
-import logging
 import math
 import os
 import random
@@ -70,9 +69,6 @@ __all__ = [
     "UsageStage",
     "map_declared_type",
 ]
-
-log = logging.getLogger("minigest.sqlite")
-
 
 # --- Opening the database, read-only ------------------------------------------
 
@@ -123,7 +119,6 @@ def explain_error(path: str | Path, error: sqlite3.Error, timeout: float) -> str
 class SqlType:
     """A declared column type as OpenMetadata describes it."""
 
-    affinity: str  # INTEGER, TEXT, BLOB, REAL or NUMERIC
     data_type: str
     display: str | None = None  # the type as declared
     data_length: int | None = None
@@ -175,26 +170,26 @@ def map_declared_type(declared: str | None) -> SqlType:
     declared = (declared or "").strip()
     affinity = affinity_of(declared)
     if not declared:  # no declared type: any value goes, so the type is not known
-        return SqlType(affinity, "UNKNOWN")
+        return SqlType("UNKNOWN")
     name, numbers = _type_arguments(declared)
     display = declared
     if affinity == "INTEGER":
-        return SqlType(affinity, "BIGINT", display)
+        return SqlType("BIGINT", display)
     if affinity == "REAL":
-        return SqlType(affinity, "DOUBLE", display)
+        return SqlType("DOUBLE", display)
     if affinity == "BLOB":
-        return SqlType(affinity, _BLOB_TYPES.get(name, "BLOB"), display)
+        return SqlType(_BLOB_TYPES.get(name, "BLOB"), display)
     if affinity == "TEXT":
         data_type = _TEXT_TYPES.get(name, "TEXT")
         length = numbers[0] if numbers and data_type in _NEEDS_LENGTH else None
         if data_type in _NEEDS_LENGTH and length is None:
             length = 1
-        return SqlType(affinity, data_type, display, data_length=length)
+        return SqlType(data_type, display, data_length=length)
     data_type = _NUMERIC_TYPES.get(name, "NUMERIC")
     if data_type in ("DECIMAL", "NUMERIC", "NUMBER") and numbers:
         scale = numbers[1] if len(numbers) > 1 else None
-        return SqlType(affinity, data_type, display, precision=numbers[0], scale=scale)
-    return SqlType(affinity, data_type, display)
+        return SqlType(data_type, display, precision=numbers[0], scale=scale)
+    return SqlType(data_type, display)
 
 
 # What the profiler computes for a column, by its OpenMetadata type.
@@ -274,14 +269,6 @@ def list_columns(connection: sqlite3.Connection, schema: str, table: str) -> lis
         for cid, name, declared, not_null, _default, pk, hidden in rows
         if hidden != 1  # 1: a virtual table's hidden column (FTS5's rank); 2, 3: generated columns
     ]
-
-
-def readable_columns(connection: sqlite3.Connection, schema: str, table: str) -> list[str]:
-    """The column names of the table, or nothing when SQLite cannot read it."""
-    try:
-        return [column.name for column in list_columns(connection, schema, table)]
-    except sqlite3.Error:
-        return []
 
 
 # --- Asking the engine what a statement reads -----------------------------------
@@ -692,9 +679,8 @@ class QueryCompiler:
 # --- The query log --------------------------------------------------------------
 # OpenMetadata's query-log CSV: a header row, then one query per record (quote a query that holds
 # commas or newlines). query_text (or query) is required; user_name, start_time and end_time
-# ('YYYY-MM-DD HH:MM:SS' or ISO 8601), aborted (true/false), database_name and schema_name are optional.
-
-QUERY_LOG_COLUMNS = ("query_text", "user_name", "start_time", "end_time", "aborted", "database_name", "schema_name")
+# ('YYYY-MM-DD HH:MM:SS' or ISO 8601), aborted (true/false) and database_name are read; schema_name
+# is not: SQLite has no current schema, and resolves a name as it always does (main, then attached).
 
 
 @attrs.frozen
@@ -707,7 +693,6 @@ class LoggedQuery:
     start: datetime.datetime | None
     aborted: bool
     database_name: str | None
-    schema_name: str | None
 
 
 class QueryLogError(ValueError):
@@ -748,7 +733,6 @@ def read_query_log(path: Path) -> Iterator[LoggedQuery | StackTraceError]:
                 where=where, sql=text, user_name=(record.get("user_name") or "").strip() or None, start=started,
                 aborted=(record.get("aborted") or "").strip().lower() in ("true", "1", "yes"),
                 database_name=(record.get("database_name") or "").strip() or None,
-                schema_name=(record.get("schema_name") or "").strip() or None,
             )
 
 
@@ -850,7 +834,6 @@ class SqliteSource(DatabaseSource):
         self.file = SqliteFile(str(path), attach, timeout)
         self.file.check(self.name)
         self.database_name = self.business_unit
-        self.schema_name = "main"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
