@@ -324,6 +324,21 @@ def test_a_lock_released_within_the_timeout_is_waited_for(shop: Path) -> None:
         writer.close()
 
 
+def test_a_wal_database_is_read_while_a_writer_is_in_a_transaction(tmp_path: Path) -> None:
+    db = make_db(tmp_path / "wal.db", "PRAGMA journal_mode = WAL; CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1)")
+    before = db.read_bytes()
+    writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO t VALUES (2)")
+    try:
+        [profile] = rights_of(SqliteProfilerSource(database=str(db), timeout=0.1))
+        assert profile.row_count == 1  # the committed state: WAL readers never wait for writers
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert db.read_bytes() == before
+
+
 def test_a_missing_file_or_a_file_that_is_no_database(tmp_path: Path) -> None:
     with pytest.raises(InvalidSourceException, match=r"database .*nothing\.db' does not exist"):
         SqliteMetadataSource(database=str(tmp_path / "nothing.db")).prepare()
