@@ -132,7 +132,7 @@ def hand_profile(path: Path) -> int:
 
 
 def measure(quick: bool = False) -> list[dict[str, Any]]:
-    tables, rows = (50, 100) if quick else (1000, 200)
+    tables, rows = (50, 100) if quick else (1000, 100)
     path = database(tables, rows)
     assert metadata(path) == tables + 3 + 2  # service, database, schema, the tables, two Contents
     assert bare_metadata(path) == hand_metadata(path) == tables

@@ -1202,8 +1202,14 @@ class SqliteUsageSource(Source):
 # --- Profiles and samples, computed in the database -------------------------------
 
 
-def profile_query(schema: str, table: str, columns: Sequence[tuple[str, str]]) -> str:
-    """One SELECT returning every metric of every column of the table, in one row.
+# SQLite returns at most 2,000 result columns (SQLITE_MAX_COLUMN): a wider table's metrics take
+# more than one query, each a pass over the table.
+MAX_RESULT_COLUMNS = 1_900
+
+
+def profile_queries(schema: str, table: str, columns: Sequence[tuple[str, str]]) -> list[str]:
+    """The SELECTs returning every metric of every column of the table, each in one row: one query,
+    unless the table is so wide that its metrics exceed SQLite's result columns.
 
     ``columns`` are (name, OpenMetadata type). Numeric metrics use only the values stored as numbers,
     lengths only the values stored as text (SQLite lets any value into any column). The standard
@@ -1211,29 +1217,39 @@ def profile_query(schema: str, table: str, columns: Sequence[tuple[str, str]]) -
     same variance, without the cancellation that large values would cause).
     """
     source = f"{quote(schema)}.{quote(table)}"
-    parts = ["count(*)"]
+    queries, parts = [], ["count(*)"]
     for name, data_type in columns:
-        c = quote(name)
+        metrics = _column_metrics(source, quote(name), data_type)
+        if len(parts) + len(metrics) > MAX_RESULT_COLUMNS:
+            queries.append(f"SELECT {', '.join(parts)} FROM {source}")
+            parts = ["count(*)"]
+        parts += metrics
+    queries.append(f"SELECT {', '.join(parts)} FROM {source}")
+    return queries
+
+
+def _column_metrics(source: str, c: str, data_type: str) -> list[str]:
+    """The aggregate expressions of one column, in the order profile_from_row reads them."""
+    parts = [
+        f"count({c})",
+        f"count(DISTINCT {c})",
+        f"(SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) = 1))",
+    ]
+    if data_type in NUMERIC_DATA_TYPES:
+        number = f"(CASE WHEN typeof({c}) IN ('integer', 'real') THEN {c} END)"
+        shift = f"(SELECT {c} FROM {source} WHERE typeof({c}) IN ('integer', 'real') LIMIT 1)"
         parts += [
-            f"count({c})",
-            f"count(DISTINCT {c})",
-            f"(SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) = 1))",
+            f"min({number})", f"max({number})", f"avg({number})", f"total({number})", f"count({number})",
+            f"count(CASE WHEN typeof({c}) = 'integer' THEN 1 END)",
+            f"total(({number} - {shift}) * ({number} - {shift}))", f"total({number} - {shift})",
         ]
-        if data_type in NUMERIC_DATA_TYPES:
-            number = f"(CASE WHEN typeof({c}) IN ('integer', 'real') THEN {c} END)"
-            shift = f"(SELECT {c} FROM {source} WHERE typeof({c}) IN ('integer', 'real') LIMIT 1)"
-            parts += [
-                f"min({number})", f"max({number})", f"avg({number})", f"total({number})", f"count({number})",
-                f"count(CASE WHEN typeof({c}) = 'integer' THEN 1 END)",
-                f"total(({number} - {shift}) * ({number} - {shift}))", f"total({number} - {shift})",
-            ]
-        elif data_type in TEMPORAL_DATA_TYPES:
-            text = f"(CASE WHEN typeof({c}) = 'text' THEN {c} END)"
-            parts += [f"min({text})", f"max({text})"]
-        if data_type in TEXT_DATA_TYPES:
-            length = f"(CASE WHEN typeof({c}) = 'text' THEN length({c}) END)"
-            parts += [f"min({length})", f"max({length})"]
-    return f"SELECT {', '.join(parts)} FROM {source}"
+    elif data_type in TEMPORAL_DATA_TYPES:
+        text = f"(CASE WHEN typeof({c}) = 'text' THEN {c} END)"
+        parts += [f"min({text})", f"max({text})"]
+    if data_type in TEXT_DATA_TYPES:
+        length = f"(CASE WHEN typeof({c}) = 'text' THEN length({c}) END)"
+        parts += [f"min({length})", f"max({length})"]
+    return parts
 
 
 def _ratio(part: int | None, whole: int | None) -> float | None:
@@ -1254,7 +1270,7 @@ def _population_stddev(squares: float, shifted: float, count: int) -> float | No
 
 def profile_from_row(table_fqn: str, row: Sequence[Any], columns: Sequence[tuple[str, str]],
                      timestamp: int, rescale: Callable[[str, Any, Any], float | None] | None = None) -> TableProfile:
-    """The TableProfile of one row of ``profile_query``'s result.
+    """The TableProfile of the rows of ``profile_queries``, joined into one (a single count(*) first).
 
     ``rescale(column, min, max)`` is asked for the standard deviation of a column whose squares
     overflowed a double (values near 1e154 and beyond).
@@ -1310,7 +1326,10 @@ class SqliteProfilerSource(_TablesOnly):
         try:
             columns = [(c.name, map_declared_type(c.declared).data_type)
                        for c in list_columns(self.file.connection, element.schema, element.name)]
-            row = self.file.connection.execute(profile_query(element.schema, element.name, columns)).fetchone()
+            row: list[Any] = []
+            for query in profile_queries(element.schema, element.name, columns):
+                values = self.file.connection.execute(query).fetchone()
+                row.extend(values if not row else values[1:])  # each starts with count(*)
         except sqlite3.Error as exc:
             yield failure(element.name, f"{where}: cannot profile: {self.file.error(exc)}")
             return

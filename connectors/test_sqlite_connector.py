@@ -792,3 +792,11 @@ def test_integer_sums_are_exact_integers_as_the_csv_profilers(shop: Path, tmp_pa
     huge = make_db(tmp_path / "huge.db", "CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (9007199254740993), (1);")
     [profile] = rights_of(SqliteProfilerSource(database=str(huge)))
     assert profile.columns[0].sum == pytest.approx(9007199254740994.0)  # past 2**53: a double, never a wrong int
+
+
+def test_a_table_wider_than_sqlites_result_columns_is_profiled(tmp_path: Path) -> None:
+    columns = ", ".join(f"c{n} INTEGER" for n in range(260))  # 260 x 11 metrics: more than 2,000 results
+    db = make_db(tmp_path / "wide.db", f"CREATE TABLE wide ({columns}); INSERT INTO wide (c0, c259) VALUES (1, 7);")
+    [profile] = rights_of(SqliteProfilerSource(database=str(db)))
+    assert profile.column_count == 260 and profile.row_count == 1
+    assert (profile.columns[0].max, profile.columns[259].max, profile.columns[130].null_count) == (1, 7, 1)
