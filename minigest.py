@@ -2,12 +2,14 @@
 
 A *source* yields ``Either`` results; each right travels through the
 *processors* into a *sink* (or a *stage*, whose output a *bulk sink* loads
-once the source is done). A left, an exception or a filtered record stops
-that one record only; every step counts what happened to it in its
-``Status`` and the workflow ends with a report you can trust. The vocabulary
-is OpenMetadata's (``Either``, ``StackTraceError``, ``Source``, ``Processor``,
-``Sink``, ``Stage``, ``BulkSink``, ``Workflow``, ``TopologyNode``); no server
-is needed. Dependencies: the standard library and ``attrs``.
+once the source is done). Every step owns the rules for one record: a right
+is counted and passed on, a left, an exception or a ``None`` stops that one
+record only, and each step counts what happened in its ``Status``. The
+``Workflow`` is the lifecycle around them: prepare, loop, commit the outputs,
+bulk sink, close, report. The vocabulary is OpenMetadata's (``Either``,
+``StackTraceError``, ``Source``, ``Processor``, ``Sink``, ``Stage``,
+``BulkSink``, ``Workflow``, ``TopologyNode``); no server is needed.
+Dependencies: the standard library and ``attrs``.
 
 Example::
 
@@ -43,24 +45,37 @@ import tempfile
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, ClassVar, Generic, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, Union
 
 import attrs
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    import logging
+
+__version__ = "0.2.0"
 __all__ = [
-    "AtomicWriter", "BulkSink", "Collected", "ConfigError", "Either", "InvalidSourceException", "JsonLinesSink",
-    "ListSink", "ListSource", "NodeStage", "Processor", "ServiceSpec", "ServiceTopology", "Sink",
-    "Source", "Stage", "StackTraceError", "Status", "Step", "TopologyContext", "TopologyNode",
-    "TopologyRunnerMixin", "Workflow", "WorkflowExecutionError", "WorkflowFatalError",
-    "collect", "fqn_join", "import_class", "load_config", "main", "render_topology",
+    "AtomicWriter", "BulkSink", "Collected", "ConfigError", "Either", "FAILED", "FILTERED",
+    "InvalidSourceException", "JsonLinesSink", "JsonLinesWriter", "ListSink", "ListSource", "MinigestError",
+    "NodeStage", "Observer", "OutputError", "Processor", "ServiceSpec", "ServiceTopology", "Sink", "Source",
+    "Stage", "StackTraceError", "Status", "Step", "TopologyContext", "TopologyNode", "TopologyRunnerMixin",
+    "Workflow", "WorkflowExecutionError", "WorkflowFatalError", "collect", "fqn_join", "import_class",
+    "load_config", "main", "render_topology",
 ]
 
 T = TypeVar("T")
 StepT = TypeVar("StepT", bound="Step")
+WorkflowT = TypeVar("WorkflowT", bound="Workflow")
 
 MAX_ERROR_CHARS = 2_000  # longest error text kept in a Status
+MAX_NAME_CHARS = 300  # longest entity name kept
 MAX_TRACE_CHARS = 8_000  # longest stack trace kept (its end, where the cause is)
+
+
+def logger() -> logging.Logger:
+    """The ``minigest`` logger, where minigest and the connectors say what they do (imported on first use)."""
+    import logging
+
+    return logging.getLogger("minigest")
 
 
 # --- Errors -----------------------------------------------------------------
@@ -86,16 +101,40 @@ class WorkflowFatalError(MinigestError):
     """Raised by any step to stop the whole run at once; it propagates out of ``execute()``."""
 
 
+class OutputError(WorkflowFatalError):
+    """minigest could not write one of its own outputs (the failures file): the run stops."""
+
+
 # --- Results ----------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    """A field that must hold text: an exception becomes ``Type: message``, anything else ``str()``."""
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}"
+    return value if isinstance(value, str) else str(value)
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
 
 
 @attrs.frozen
 class StackTraceError:
     """What went wrong with one entity: its name, the error and (optionally) the stack trace."""
 
-    name: str
-    error: str
-    stack_trace: str | None = None
+    name: str = attrs.field(converter=_text)
+    error: str = attrs.field(converter=_text)
+    stack_trace: str | None = attrs.field(default=None, converter=_optional_text)
+
+
+def _as_error(value: Any) -> StackTraceError:
+    """A left that is not a StackTraceError is wrapped, so the user's words reach the report."""
+    if isinstance(value, StackTraceError):
+        return value
+    if isinstance(value, BaseException):
+        return error_from_exception(type(value).__name__, value)
+    return StackTraceError(name="-", error=value)
 
 
 @attrs.frozen
@@ -108,18 +147,26 @@ class Either(Generic[T]):
     def __attrs_post_init__(self) -> None:
         if (self.left is None) == (self.right is None):
             raise ValueError("Either needs exactly one of left and right")
+        if self.left is not None and type(self.left) is not StackTraceError:
+            object.__setattr__(self, "left", _as_error(self.left))  # frozen: set once, while being built
 
 
 def short(value: Any, width: int = 80) -> str:
-    """A one-line, bounded description of a value, for reports and traces."""
+    """A one-line, bounded description of a value, for reports, traces and error messages."""
     name = getattr(value, "name", None)
     if isinstance(name, str):
-        return f"{type(value).__name__}({name!r})"
+        return f"{type(value).__name__}({_clip(name, width)!r})"
     return _REPR.repr(value)[:width]
 
 
 _REPR = reprlib.Repr()
 _REPR.maxstring = _REPR.maxother = 60
+
+
+def entity_name(record: Any) -> str:
+    """What a failure is named after: the record's ``name``, else a short description of it."""
+    name = getattr(record, "name", None)
+    return name if isinstance(name, str) else short(record, 60)
 
 
 def error_from_exception(name: str, exc: BaseException, context: str = "") -> StackTraceError:
@@ -155,7 +202,6 @@ class Status:
     filtered_details: list[tuple[str, str]] = attrs.field(factory=list)
     warning_details: list[tuple[str, str]] = attrs.field(factory=list)
     seconds: float = 0.0
-    on_failure: Callable[[StackTraceError, Any], None] | None = attrs.field(default=None, repr=False)
 
     def scanned(self, record: Any = None) -> None:
         """Count one record that went through (OpenMetadata's name for it)."""
@@ -165,27 +211,27 @@ class Status:
         """Count one record that was deliberately dropped, keeping the first reasons."""
         self.filtered += 1
         if len(self.filtered_details) < self.max_failures_kept:
-            self.filtered_details.append((name, reason))
+            self.filtered_details.append((_clip(name, MAX_NAME_CHARS), _clip(reason, MAX_ERROR_CHARS)))
 
     def warning(self, name: str, reason: str) -> None:
         """Count a warning about ``name``; the record still went on."""
         self.warnings += 1
         if len(self.warning_details) < self.max_failures_kept:
-            self.warning_details.append((name, _clip(reason, MAX_ERROR_CHARS)))
+            self.warning_details.append((_clip(name, MAX_NAME_CHARS), _clip(reason, MAX_ERROR_CHARS)))
 
-    def failed(self, error: StackTraceError, record: Any = None) -> None:
+    def failed(self, error: StackTraceError) -> StackTraceError:
         """Count a failure; keep its (clipped) details while fewer than ``max_failures_kept``."""
         self.failure_count += 1
-        if len(error.error) > MAX_ERROR_CHARS or len(error.stack_trace or "") > MAX_TRACE_CHARS:
-            error = attrs.evolve(
-                error,
-                error=_clip(error.error, MAX_ERROR_CHARS),
-                stack_trace=error.stack_trace and _clip(error.stack_trace, MAX_TRACE_CHARS, keep_end=True),
+        if len(error.name) > MAX_NAME_CHARS or len(error.error) > MAX_ERROR_CHARS or \
+                len(error.stack_trace or "") > MAX_TRACE_CHARS:
+            error = StackTraceError(
+                _clip(error.name, MAX_NAME_CHARS),
+                _clip(error.error, MAX_ERROR_CHARS),
+                error.stack_trace and _clip(error.stack_trace, MAX_TRACE_CHARS, keep_end=True),
             )
         if len(self.failures) < self.max_failures_kept:
             self.failures.append(error)
-        if self.on_failure is not None:
-            self.on_failure(error, record)
+        return error
 
     def calculate_success(self) -> float:
         """Percentage of records that did not fail; 100.0 when nothing happened."""
@@ -194,27 +240,36 @@ class Status:
 
     def as_dict(self) -> dict[str, Any]:
         """The status as JSON-serialisable data."""
-        return {
-            "records": self.records,
-            "filtered": self.filtered,
-            "warnings": self.warnings,
-            "failure_count": self.failure_count,
-            "success": round(self.calculate_success(), 2),
-            "seconds": round(self.seconds, 6),
-            "failures": [attrs.asdict(failure) for failure in self.failures],
-            "filtered_details": [list(item) for item in self.filtered_details],
-            "warning_details": [list(item) for item in self.warning_details],
-        }
+        data = attrs.asdict(self, recurse=True)
+        data.update(success=round(self.calculate_success(), 2), seconds=round(self.seconds, 6))
+        data["filtered_details"] = [list(item) for item in self.filtered_details]
+        data["warning_details"] = [list(item) for item in self.warning_details]
+        return data
 
 
 # --- Steps ------------------------------------------------------------------
 
 
+class Dropped:
+    """What a step's ``run(record)`` returns when the record goes no further."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def __repr__(self) -> str:
+        return self.why.upper()
+
+
+FILTERED = Dropped("filtered")
+FAILED = Dropped("failed")
+
+
 class Step(abc.ABC):
-    """What every step has: a ``name``, a ``status`` and ``close()``."""
+    """What every step has: a ``name``, a ``status``, ``commit()`` and ``close()``."""
 
     name: str
     status: Status
+    observers: tuple[Observer, ...] = ()  # set by the Workflow for one run, when someone watches it
 
     def __init__(self) -> None:
         self.name = type(self).__name__
@@ -222,23 +277,51 @@ class Step(abc.ABC):
 
     @classmethod
     def create(cls: type[StepT], config: dict[str, Any]) -> StepT:
-        """Build the step from its config options, passed to the constructor as keywords."""
+        """Build the step from its config options, checked against the constructor's signature."""
+        options = read_options(cls, config)
         error = InvalidSourceException if issubclass(cls, Source) else ConfigError
-        if not isinstance(config, dict):
-            raise error(f"{cls.__name__}: options must be a mapping, got {type(config).__name__}")
         try:
-            inspect.signature(cls).bind(**config)
-        except TypeError as exc:
-            raise error(f"{cls.__name__}: bad options: {exc}") from None
-        try:
-            return cls(**config)
+            return cls(**options)
         except (TypeError, ValueError) as exc:
             if isinstance(exc, ConfigError):
                 raise
             raise error(f"{cls.__name__}: {exc}") from exc
 
+    def commit(self) -> None:
+        """The run completed: make this step's output final. Called once, before ``close()``."""
+
     def close(self) -> None:
-        """Release what the step holds (files, connections). Called exactly once."""
+        """Release what the step holds; output not committed is thrown away. Called exactly once."""
+
+    def fail(self, error: StackTraceError, record: Any = None) -> Dropped:
+        """Count a failure of this step and show it to whoever watches the run (trace, failures file).
+
+        ``self.status.failed(error)`` counts it too, but tells no one: steps call this instead.
+        """
+        error = self.status.failed(error)
+        for observer in self.observers:
+            observer.failed(self, error, record)
+        return FAILED
+
+    def _raised(self, exc: Exception, record: Any = None, context: str = "") -> Dropped:
+        """User code raised: one failure of this step; a fatal error is recorded once, then raised on."""
+        fatal = isinstance(exc, WorkflowFatalError)
+        if not getattr(exc, "_minigest_recorded", False):
+            exc._minigest_recorded = True  # type: ignore[attr-defined]  # outer steps do not count it again
+            name = self.name if record is None else entity_name(record)
+            self.fail(error_from_exception(name, exc, "stopped the run" if fatal else context), record)
+        if fatal:
+            raise exc
+        return FAILED
+
+    def _call(self, what: str, function: Callable[[], Any]) -> bool:
+        """Run a lifecycle method (prepare, commit, run, close); a failure is this step's, not the end."""
+        try:
+            function()
+        except Exception as exc:
+            self._raised(exc, context=f"{what} failed")
+            return False
+        return True
 
 
 class Source(Step):
@@ -259,20 +342,16 @@ class Source(Step):
         status = self.status
         try:
             for item in self._iter():
-                if isinstance(item, Either):
-                    if item.left is None:
-                        status.records += 1
-                        yield item.right
-                    else:
-                        status.failed(item.left)
+                if not isinstance(item, Either):
+                    self.fail(StackTraceError("Not an Either", f"{self.name} yielded {short(item)}, not an Either"),
+                                 item)
+                elif item.left is None:
+                    status.records += 1
+                    yield item.right
                 else:
-                    problem = f"{self.name} yielded {short(item)}, not an Either"
-                    status.failed(StackTraceError("Not an Either", problem), item)
-        except WorkflowFatalError as exc:
-            status.failed(error_from_exception(self.name, exc, "stopped the run"))
-            raise
+                    self.fail(item.left)
         except Exception as exc:
-            status.failed(error_from_exception(self.name, exc, "the source stopped early"))
+            self._raised(exc, context="the source stopped early")
 
 
 class Processor(Step):
@@ -281,6 +360,24 @@ class Processor(Step):
     @abc.abstractmethod
     def _run(self, record: Any) -> Either[Any] | None:
         """Process one record."""
+
+    def run(self, record: Any) -> Any:
+        """Apply the per-record rules; return what goes on to the next step, or FILTERED / FAILED."""
+        try:
+            result = self._run(record)
+        except Exception as exc:
+            return self._raised(exc, record)
+        if result.__class__ is not Either:  # None, or something else: rare, so checked after the one test
+            if result is None:
+                self.status.filtered += 1
+                return FILTERED
+            if not isinstance(result, Either):
+                problem = f"{self.name}._run returned {short(result)}, not an Either or None"
+                return self.fail(StackTraceError(entity_name(record), problem), record)
+        if result.left is not None:
+            return self.fail(result.left, record)
+        self.status.records += 1
+        return result.right
 
 
 class Sink(Processor):
@@ -294,24 +391,48 @@ class Stage(Step):
     def _run(self, record: Any) -> Iterable[Either[Any]]:
         """Stage one record; yield a right per item written and a left per failure."""
 
+    def run(self, record: Any) -> Any:
+        """Count each right the stage yields and record each left; return the record it was given."""
+        try:
+            for result in self._run(record):
+                if not isinstance(result, Either):
+                    raise TypeError(f"{self.name}._run yielded {short(result)}, not an Either")
+                if result.left is None:
+                    self.status.records += 1
+                else:
+                    self.fail(result.left, record)
+        except Exception as exc:
+            return self._raised(exc, record)
+        return record
+
 
 class BulkSink(Step):
-    """Loads what the stage wrote, once, after the source is exhausted."""
+    """Loads what the stage wrote, once, after the source is exhausted and the stage committed."""
+
+    stage: Stage | None = None  # the workflow's stage, set before run(): read what *it* committed
 
     @abc.abstractmethod
     def run(self) -> None:
         """Do the load, counting in ``self.status``."""
 
 
+ROLES = ("metadata", "lineage", "usage", "profiler", "sampler")
+
+
 @attrs.define
 class ServiceSpec:
-    """What a connector module offers, by class or dotted path (OpenMetadata's service_spec)."""
+    """What one service can do: a Source class (or its dotted path) per role; ``kind`` picks one."""
 
     metadata_source_class: type[Source] | str
     lineage_source_class: type[Source] | str | None = None
     usage_source_class: type[Source] | str | None = None
-    profiler_class: type | str | None = None
-    sampler_class: type | str | None = None
+    profiler_class: type[Source] | str | None = None
+    sampler_class: type[Source] | str | None = None
+
+    def roles(self) -> dict[str, type[Source] | str]:
+        """The roles this service has, each with its class or dotted path, in OpenMetadata's order."""
+        classes = attrs.astuple(self, recurse=False)
+        return {role: found for role, found in zip(ROLES, classes) if found is not None}
 
 
 # --- Built-in steps ---------------------------------------------------------
@@ -377,461 +498,170 @@ class AtomicWriter:
             raise
 
     def discard(self) -> None:
-        """Forget the file; the real path is left as it was."""
-        self.file.close()
-        Path(self.temporary).unlink(missing_ok=True)
+        """Forget the file, whatever happens on the way; the real path is left as it was."""
+        try:
+            self.file.close()
+        except OSError:
+            pass  # a full disk fails the last flush; the temporary file goes all the same
+        finally:
+            Path(self.temporary).unlink(missing_ok=True)
+
+
+class JsonLinesWriter(AtomicWriter):
+    """One JSON object per line (``to_jsonable`` of each record), committed whole or not at all."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__(path)
+        import json
+
+        self._dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+        self.lines = 0
+
+    def write(self, record: Any) -> None:
+        """Add one record as a line of strict JSON."""
+        self.file.write(self._dumps(to_jsonable(record)) + "\n")
+        self.lines += 1
 
 
 class JsonLinesSink(Sink):
-    """Writes each record as one JSON line to ``path`` (atomically), or to stdout when no path."""
+    """Writes each record as one JSON line to ``path``, committed when the run completes; or to stdout."""
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: Path | None = None) -> None:
         super().__init__()
+        if path is not None and str(path) != "-" and not Path(path).parent.is_dir():
+            raise ConfigError(f"JsonLinesSink: option 'path': the folder of {path} does not exist")
+        self.path = None if path is None or str(path) == "-" else Path(path)
+        self._writer: JsonLinesWriter | None = None
         import json
 
-        if path not in (None, "-") and not Path(str(path)).parent.is_dir():
-            raise ConfigError(f"JsonLinesSink: option 'path': the folder of {path} does not exist")
-        self.path = None if path == "-" else path
-        self._writer: AtomicWriter | None = None
-        self._dumps = json.dumps
+        self._dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
     def _run(self, record: Any) -> Either[Any]:
-        line = self._dumps(to_jsonable(record), ensure_ascii=False, allow_nan=False) + "\n"
-        if self.path is None:
-            sys.stdout.write(line)
-        else:
+        if self.path is not None:
             if self._writer is None:  # opened on first use, so building the step writes nothing
-                self._writer = AtomicWriter(self.path)
-            self._writer.file.write(line)
+                self._writer = JsonLinesWriter(self.path)
+            self._writer.write(record)
+            return Either(right=record)
+        try:
+            sys.stdout.write(self._dumps(to_jsonable(record)) + "\n")
+        except BrokenPipeError:  # `minigest run ... | head`: nobody reads any more
+            raise WorkflowFatalError("stdout was closed (broken pipe)") from None
         return Either(right=record)
 
-    def close(self) -> None:
+    def commit(self) -> None:
         if self.path is None:
             sys.stdout.flush()
             return
-        if self._writer is None:
-            self._writer = AtomicWriter(self.path)
-        self._writer.commit()
+        writer, self._writer = self._writer or JsonLinesWriter(self.path), None  # no record still makes a file
+        writer.commit()
+
+    def close(self) -> None:
+        if self._writer is not None:  # the run did not complete: the previous file stays
+            self._writer.discard()
+            self._writer = None
 
 
-# --- Workflow ---------------------------------------------------------------
-
-# Timing every call would cost more than a simple step itself, so after the first records only one
-# record in SAMPLE_EVERY is timed, and each step's total is scaled up by the share sampled.
-SAMPLE_EVERY = 64
-TIME_ALL_FIRST = 1_000
+# --- Watching a run ---------------------------------------------------------
 
 
-class Workflow:
-    """Runs a source through processors into a sink or stage, then the bulk sink; reports at the end."""
+class Observer:
+    """Watches a run: override what you need. Set up only when asked for, so free when off."""
 
-    def __init__(
-        self,
-        source: Source,
-        steps: Sequence[Step] = (),
-        bulk_sink: BulkSink | None = None,
-        *,
-        success_threshold: float = 90.0,
-        max_failures_kept: int = 1000,
-    ) -> None:
-        if not isinstance(source, Source):
-            raise ValueError(f"the source must be a Source, got {short(source)}")
-        steps = list(steps)
-        for position, step in enumerate(steps):
-            last = position == len(steps) - 1
-            if isinstance(step, (Sink, Stage)) and not last:
-                raise ValueError(f"{type(step).__name__} must be the last step, found at position {position + 1}")
-            if not isinstance(step, (Processor, Stage)):
-                raise ValueError(f"step {position + 1} must be a Processor, Sink or Stage, got {short(step)}")
-        if bulk_sink is not None and not isinstance(bulk_sink, BulkSink):
-            raise ValueError(f"bulk_sink must be a BulkSink, got {short(bulk_sink)}")
-        if isinstance(success_threshold, bool) or not isinstance(success_threshold, (int, float)):
-            raise ValueError(f"success_threshold must be a number from 0 to 100, got {success_threshold!r}")
-        if not 0 <= success_threshold <= 100:
-            raise ValueError(f"success_threshold must be a number from 0 to 100, got {success_threshold}")
-        if isinstance(max_failures_kept, bool) or not isinstance(max_failures_kept, int) or max_failures_kept < 0:
-            raise ValueError(f"max_failures_kept must be a whole number, 0 or more, got {max_failures_kept!r}")
-        self.source = source
-        self.steps = steps
-        self.bulk_sink = bulk_sink
-        self.success_threshold = float(success_threshold)
-        self.elapsed = 0.0
-        self.interrupted = False
-        self.stopped: str | None = None  # why the last run ended early, if it did
-        self.skipped: list[Step] = []  # steps a dry run left out
-        self._collected: list[Any] | None = None
-        for step in self.all_steps():
-            if not hasattr(step, "status"):  # its __init__ skipped super().__init__(): give it a name and status
-                Step.__init__(step)
-            step.status.max_failures_kept = max_failures_kept
+    def record(self, number: int, record: Any) -> None:
+        """The source produced its ``number``-th record."""
 
-    def all_steps(self) -> list[Step]:
-        """The source, the steps and the bulk sink, in run order."""
-        return [self.source, *self.steps, *([self.bulk_sink] if self.bulk_sink else [])]
+    def step(self, step: Step, result: Any) -> None:
+        """A step ran on a record: ``result`` is what it passed on, or FILTERED / FAILED."""
 
-    def active_steps(self) -> list[Step]:
-        """The steps the last run used: all of them, less what a dry run left out."""
-        return [step for step in self.all_steps() if step not in self.skipped]
+    def failed(self, step: Step, error: StackTraceError, record: Any) -> None:
+        """A step recorded a failure (``record`` is the input, when there was one)."""
 
-    # Running
+    def output(self, record: Any) -> None:
+        """A record came out of the last step (or went into the stage)."""
 
-    def execute(
-        self,
-        *,
-        limit: int | None = None,
-        dry_run: bool = False,
-        trace: IO[str] | None = None,
-        failures: IO[str] | None = None,
-        progress: IO[str] | None = None,
-    ) -> None:
-        """Run everything once and close every step exactly once, also when something raised.
+    def finished(self, workflow: Workflow) -> None:
+        """The run is over, every step closed."""
 
-        ``limit`` stops after that many source records; ``dry_run`` leaves out the sink, stage and bulk
-        sink (they are neither run nor closed, so they write nothing); ``trace`` follows each record;
-        ``failures`` receives every failed input as JSON lines; ``progress`` (a terminal) shows a status
-        line during long runs.
-        """
-        start = time.perf_counter()
-        self.skipped = [step for step in self.all_steps() if dry_run and isinstance(step, (Sink, Stage, BulkSink))]
-        self.interrupted, self.stopped = False, None
-        closed = {id(step) for step in self.skipped}
-        steps = [step for step in self.steps if step not in self.skipped]
-        if failures is not None:
-            self._send_failures_to(failures)
-        source_records: Generator[Any, None, None] = self.source.run()
-        try:
-            if self._prepare():
-                records: Iterable[Any] = source_records
-                if limit is not None:
-                    records = itertools.islice(records, limit)
-                if progress is not None:
-                    records = self._with_progress(records, progress, start)
-                if trace is not None:
-                    records = self._traced_source(records, trace)
-                self._pump(records, steps, trace)
-            source_records.close()  # a source cut short by --limit cleans up before it is closed
-            self._close_all([self.source, *self.steps], closed)  # the stage's output is complete...
-            if self.bulk_sink is not None and not dry_run:
-                self._run_bulk_sink(self.bulk_sink)  # ...before the bulk sink loads it
-        except KeyboardInterrupt:
-            self.interrupted, self.stopped = True, "interrupted (Ctrl-C)"
-            raise
-        except (WorkflowFatalError, ConfigError) as exc:
-            self.stopped = f"{type(exc).__name__}: {exc}"
-            raise
-        finally:
-            source_records.close()
-            self._close_all(self.all_steps(), closed)
-            if failures is not None or trace is not None:
-                for step in self.all_steps():
-                    step.status.on_failure = None  # the streams they wrote to are the caller's
-            self.elapsed = time.perf_counter() - start
-            self.source.status.seconds = max(
-                0.0, self.elapsed - sum(step.status.seconds for step in self.all_steps()[1:])
-            )
 
-    def _prepare(self) -> bool:
-        try:
-            self.source.prepare()
-        except (ConfigError, WorkflowFatalError) as exc:
-            self.source.status.failed(StackTraceError(self.source.name, f"prepare() failed: {exc}"))
-            raise
-        except Exception as exc:
-            self.source.status.failed(error_from_exception(self.source.name, exc, "prepare() failed"))
-            return False
-        return True
+class Trace(Observer):
+    """Follows each record through every step, one line per step."""
 
-    def _pump(self, records: Iterable[Any], steps: list[Step], trace: IO[str] | None) -> None:
-        """The per-record loop; a record stops at its first left, None or exception."""
-        processors = [step for step in steps if isinstance(step, Processor)]
-        stage = next((step for step in steps if isinstance(step, Stage)), None)
-        fast: list[tuple[Callable[[Any], Any], Status]] = [(step._run, step.status) for step in processors]
-        if trace is not None:
-            fast = [(self._traced(step._run, step.name, trace), step.status) for step in processors]
-        timed = [(_timed(run, status), status) for run, status in fast]
-        stage_feed = self._stage_feeder(stage, trace) if stage is not None else None
-        if self._collected is not None:  # the test kit keeps what comes out of the last step
-            keep, feed = self._collected.append, stage_feed
+    def __init__(self, out: IO[str], source: Source) -> None:
+        self.out, self.source = out, source
 
-            def keep_and_feed(record: Any) -> None:
-                keep(record)
-                if feed is not None:
-                    feed(record)
+    def record(self, number: int, record: Any) -> None:
+        self.out.write(f"#{number} {self.source.name}: {short(record)}\n")
 
-            stage_feed = keep_and_feed
-        timed_stage_feed = _timed(stage_feed, stage.status) if stage_feed and stage else stage_feed
-        status = self.source.status  # in the loop: the status of the step being run, for the except clauses
-        result: Any = None
-        count = 0
-        for record in records:
-            count += 1
-            sampled = count <= TIME_ALL_FIRST or count % SAMPLE_EVERY == 0
-            chain = timed if sampled else fast
-            try:
-                for run, status in chain:
-                    result = run(record)
-                    if result is None:
-                        status.filtered += 1
-                        break
-                    if result.left is not None:
-                        status.failed(result.left, record)
-                        break
-                    status.records += 1
-                    record = result.right
-                else:
-                    if stage_feed is not None:
-                        (timed_stage_feed if sampled else stage_feed)(record)  # type: ignore[misc]
-            except WorkflowFatalError as exc:
-                status.failed(error_from_exception(_entity_name(record), exc, "stopped the run"), record)
-                raise
-            except Exception as exc:
-                status.failed(_step_error(record, exc, result), record)
-                result = None
-        timed_records = min(count, TIME_ALL_FIRST) + max(0, count // SAMPLE_EVERY - TIME_ALL_FIRST // SAMPLE_EVERY)
-        for step in steps:  # every step saw the same share of sampled records: scale up by it
-            step.status.seconds *= count / timed_records if timed_records else 1.0
+    def step(self, step: Step, result: Any) -> None:
+        if result is FILTERED:
+            self.out.write(f"    {step.name}: filtered\n")
+        elif result is not FAILED:
+            verb = "staged" if isinstance(step, Stage) else "passed on"
+            self.out.write(f"    {step.name}: {verb} {short(result)}\n")
 
-    @staticmethod
-    def _stage_feeder(stage: Stage, trace: IO[str] | None) -> Callable[[Any], None]:
-        status = stage.status
+    def failed(self, step: Step, error: StackTraceError, record: Any) -> None:
+        if isinstance(step, Source):
+            self.out.write(f"#- {step.name}: failed, {error.name}: {error.error}\n")
+        else:
+            self.out.write(f"    {step.name}: failed, {error.error}\n")
 
-        def feed(record: Any) -> None:
-            try:
-                for result in stage._run(record):
-                    if not isinstance(result, Either):
-                        raise TypeError(f"{stage.name}._run yielded {short(result)}, not an Either")
-                    if result.left is None:
-                        status.records += 1
-                    else:
-                        status.failed(result.left, record)
-                    if trace is not None:
-                        outcome = f"failed, {result.left.error}" if result.left else f"staged {short(result.right)}"
-                        trace.write(f"    {stage.name}: {outcome}\n")
-            except WorkflowFatalError as exc:
-                status.failed(error_from_exception(_entity_name(record), exc, "stopped the run"), record)
-                raise
-            except Exception as exc:
-                if trace is not None:
-                    trace.write(f"    {stage.name}: failed, {type(exc).__name__}: {exc}\n")
-                status.failed(error_from_exception(_entity_name(record), exc), record)
 
-        return feed
+class FailuresFile(Observer):
+    """Every failure, with its input, as one JSON line; a line is whole or not there at all."""
 
-    def _run_bulk_sink(self, bulk_sink: BulkSink) -> None:
-        started = time.perf_counter()
-        try:
-            bulk_sink.run()
-        except WorkflowFatalError as exc:
-            bulk_sink.status.failed(error_from_exception(bulk_sink.name, exc, "stopped the run"))
-            raise
-        except Exception as exc:
-            bulk_sink.status.failed(error_from_exception(bulk_sink.name, exc, "run() failed"))
-        finally:
-            bulk_sink.status.seconds = time.perf_counter() - started
-
-    @staticmethod
-    def _close_all(steps: list[Step], closed: set[int]) -> None:
-        """Close each step not closed yet; a failing close() is that step's failure, not the end."""
-        pending: BaseException | None = None  # a fatal error or Ctrl-C: raised once all are closed
-        for step in steps:
-            if id(step) in closed:
-                continue
-            closed.add(id(step))
-            try:
-                step.close()
-            except (WorkflowFatalError, KeyboardInterrupt) as exc:
-                pending = pending or exc
-            except Exception as exc:
-                step.status.failed(error_from_exception(step.name, exc, "close() failed"))
-        if pending is not None:
-            raise pending
-
-    # Tracing, dead letters and progress: set up only when asked for, so they cost nothing otherwise.
-
-    def _traced_source(self, records: Iterable[Any], out: IO[str]) -> Iterator[Any]:
-        status, passed_on = self.source.status, self.source.status.on_failure
-
-        def show(error: StackTraceError, record: Any) -> None:
-            out.write(f"#- {self.source.name}: failed, {error.name}: {error.error}\n")
-            if passed_on is not None:
-                passed_on(error, record)
-
-        status.on_failure = show
-        for number, record in enumerate(records, 1):
-            out.write(f"#{number} {self.source.name}: {short(record)}\n")
-            yield record
-
-    @staticmethod
-    def _traced(run: Callable[[Any], Any], name: str, out: IO[str]) -> Callable[[Any], Any]:
-        def traced(record: Any) -> Any:
-            try:
-                result = run(record)
-            except Exception as exc:
-                out.write(f"    {name}: failed, {type(exc).__name__}: {exc}\n")
-                raise
-            if result is None:
-                out.write(f"    {name}: filtered\n")
-            elif not isinstance(result, Either):
-                out.write(f"    {name}: failed, returned {short(result)}, not an Either or None\n")
-            elif result.left is not None:
-                out.write(f"    {name}: failed, {result.left.error}\n")
-            else:
-                out.write(f"    {name}: passed on {short(result.right)}\n")
-            return result
-
-        return traced
-
-    def _send_failures_to(self, out: IO[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         import json
 
-        for step in self.all_steps():
+        self.path = path
+        self._dumps = json.JSONEncoder(ensure_ascii=False, default=repr).encode
+        self.file = open(path, "wb", buffering=0)  # unbuffered: each line is one write  # noqa: SIM115
+        self.written = 0  # bytes of whole lines
 
-            def write(error: StackTraceError, record: Any, step_name: str = step.name) -> None:
-                entry = {"step": step_name, **attrs.asdict(error)}
-                if record is not None:
-                    entry["record"] = _jsonable_or_repr(record)
-                out.write(json.dumps(entry, ensure_ascii=False) + "\n")
-                out.flush()
-
-            step.status.on_failure = write
-
-    def _with_progress(self, records: Iterable[Any], out: IO[str], start: float) -> Iterator[Any]:
-        shown = start
-        for record in records:
-            yield record
-            now = time.perf_counter()
-            if now - shown >= 0.5 and now - start >= 2.0:
-                shown, seconds = now, now - start
-                line = "  ".join(
-                    f"{step.name} {step.status.records:,} ({step.status.records / seconds:,.0f}/s)"
-                    for step in self.active_steps()
-                )
-                out.write(f"\r{line}\x1b[K")
-                out.flush()
-        if shown != start:
-            out.write("\n")
-
-    # Verdicts
-
-    def calculate_success(self) -> float:
-        """The mean success of the source, every step and the bulk sink (those the run used)."""
-        steps = self.active_steps()
-        return sum(step.status.calculate_success() for step in steps) / len(steps)
-
-    def failing_steps(self) -> list[Step]:
-        """Steps that have failures and a success strictly below the threshold."""
-        return [
-            step for step in self.active_steps()
-            if step.status.failure_count and step.status.calculate_success() < self.success_threshold
-        ]
-
-    def raise_from_status(self) -> None:
-        """Raise ``WorkflowExecutionError`` when a step with failures is below the threshold."""
-        failing = self.failing_steps()
-        if failing:
-            names = ", ".join(f"{s.name} ({s.status.calculate_success():.1f}%)" for s in failing)
-            raise WorkflowExecutionError(f"below the {self.success_threshold:g}% success threshold: {names}")
-
-    def result_status(self) -> int:
-        """0 when no step (source included) has a failure, else 1."""
-        return 1 if any(step.status.failure_count for step in self.all_steps()) else 0
-
-    # Report
-
-    def status_dict(self) -> dict[str, Any]:
-        """Everything ``print_status()`` shows, as JSON-serialisable data."""
-        return {
-            "success": round(self.calculate_success(), 2),
-            "success_threshold": self.success_threshold,
-            "below_threshold": [step.name for step in self.failing_steps()],
-            "result_status": self.result_status(),
-            "interrupted": self.interrupted,
-            "stopped": self.stopped,
-            "elapsed_seconds": round(self.elapsed, 6),
-            "steps": [
-                {"name": step.name, "kind": _kind(step), "skipped": step in self.skipped, **step.status.as_dict()}
-                for step in self.all_steps()
-            ],
-        }
-
-    def print_status(self, file: IO[str] | None = None, max_rows: int = 100) -> None:
-        """Print the per-step summary, the failure table and the workflow's success and time."""
-        out = file if file is not None else sys.stdout
-        paint = _painter(out)
-        rows = []
-        for step in self.all_steps():
-            s = step.status
-            if step in self.skipped:
-                rows.append([step.name, _kind(step), "-", "-", "-", "-", "skipped", "-"])
-                continue
-            ok = s.failure_count == 0 or s.calculate_success() >= self.success_threshold
-            success = paint(f"{s.calculate_success():.1f}%", "32" if ok else "31")
-            rows.append([step.name, _kind(step), str(s.records), str(s.filtered), str(s.warnings),
-                         str(s.failure_count), success, f"{s.seconds:.3f}s"])
-        out.write(_table(["Step", "Kind", "Records", "Filtered", "Warnings", "Failures", "Success", "Time"], rows))
-        failures = [(step.name, failure) for step in self.all_steps() for failure in step.status.failures]
-        total = sum(step.status.failure_count for step in self.all_steps())
-        if failures:
-            out.write("\nFailures\n")
-            table = [[step, _wrap(f.name, 30), _wrap(f.error, 60), _last_lines(f.stack_trace, 3)]
-                     for step, f in failures[:max_rows]]
-            out.write(_table(["From", "Entity Name", "Message", "Stack Trace"], table, ruled=True))
-            if total > min(len(failures), max_rows):
-                out.write(f"... {total - min(len(failures), max_rows)} more failures not shown ({total} in all)\n")
-        for title, kept in (("Warnings", "warning_details"), ("Filtered, with a reason", "filtered_details")):
-            notes = [(step.name, n, r) for step in self.all_steps() for n, r in getattr(step.status, kept)]
-            if notes:
-                out.write(f"\n{title}\n")
-                rows = [[step, _wrap(name, 30), _wrap(reason, 80)] for step, name, reason in notes[:max_rows]]
-                out.write(_table(["From", "Entity Name", "Message"], rows))
-        failing = self.failing_steps()
-        if self.stopped:
-            verdict = f"stopped: {self.stopped}"
-        elif failing:
-            below = ", ".join(f"{s.name} {s.status.calculate_success():.1f}%" for s in failing)
-            verdict = f"below the {self.success_threshold:g}% threshold: {below}"
-        else:
-            verdict = f"ok: no step below the {self.success_threshold:g}% threshold"
-        steps = len(self.active_steps())
-        line = f"\nWorkflow success: {self.calculate_success():.2f}% (mean of {steps} steps); {verdict}"
-        out.write(paint(line, "31" if self.stopped or failing else "32") + f"; {self.elapsed:.3f}s\n")
-
-    # Config
-
-    @classmethod
-    def create(cls, config: dict[str, Any], *, origin: str = "config") -> Workflow:
-        """Build a workflow from a config mapping (the shape is in the README); errors name the key."""
-        return _build_workflow(config, origin)
-
-    @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> Workflow:
-        """Build a workflow from a JSON, TOML or YAML file."""
-        return _build_workflow(load_config(path), str(path))
-
-
-def _timed(run: Callable[[Any], T], status: Status) -> Callable[[Any], T]:
-    perf_counter = time.perf_counter
-
-    def timed(record: Any) -> T:
-        start = perf_counter()
+    def failed(self, step: Step, error: StackTraceError, record: Any) -> None:
+        entry = {"step": step.name, **attrs.asdict(error)}
+        if record is not None:
+            entry["record"] = _jsonable_or_repr(record)
+        line = (self._dumps(entry) + "\n").encode("utf-8", "backslashreplace")  # a stray surrogate is escaped
         try:
-            return run(record)
-        finally:
-            status.seconds += perf_counter() - start
+            self.file.write(line)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                self.file.truncate(self.written)  # no torn last line
+            raise OutputError(f"--failures {self.path}: {exc.strerror or exc}") from None
+        self.written += len(line)
 
-    return timed
-
-
-def _step_error(record: Any, exc: Exception, result: Any) -> StackTraceError:
-    """The failure for an exception in a step; a result that is not an Either is named as the cause."""
-    if isinstance(exc, AttributeError) and result is not None and not isinstance(result, Either):
-        return StackTraceError(_entity_name(record), f"_run returned {short(result)}, not an Either or None")
-    return error_from_exception(_entity_name(record), exc)
+    def finished(self, workflow: Workflow) -> None:
+        self.file.close()
 
 
-def _entity_name(record: Any) -> str:
-    name = getattr(record, "name", None)
-    return name if isinstance(name, str) else short(record, 60)
+class Progress(Observer):
+    """A status line on a terminal during long runs: records per step, and their rate."""
+
+    def __init__(self, out: IO[str], steps: Sequence[Step]) -> None:
+        self.out, self.steps = out, steps
+        self.start = self.shown = time.perf_counter()
+
+    def record(self, number: int, record: Any) -> None:
+        now = time.perf_counter()
+        if now - self.shown >= 0.5 and now - self.start >= 2.0:
+            self.shown, seconds = now, now - self.start
+            line = "  ".join(f"{s.name} {s.status.records:,} ({s.status.records / seconds:,.0f}/s)" for s in self.steps)
+            self.out.write(f"\r{line}\x1b[K")
+            self.out.flush()
+
+    def finished(self, workflow: Workflow) -> None:
+        if self.shown != self.start:
+            self.out.write("\n")
+
+
+class Collector(Observer):
+    """Keeps what came out of the last step, for the test kit."""
+
+    def __init__(self) -> None:
+        self.rights: list[Any] = []
+
+    def output(self, record: Any) -> None:
+        self.rights.append(record)
 
 
 def _jsonable_or_repr(record: Any) -> Any:
@@ -843,6 +673,395 @@ def _jsonable_or_repr(record: Any) -> Any:
         return data
     except Exception:
         return repr(record)[:MAX_ERROR_CHARS]
+
+
+# --- Workflow ---------------------------------------------------------------
+
+
+class _Sampler:
+    """Times every one of the first records, then one in ``every``, and scales the time up to all records.
+
+    Timing every call would cost more than a simple step itself.
+    """
+
+    def __init__(self, first: int = 1_000, every: int = 64) -> None:
+        self.first, self.every = first, every
+
+    def chains(self, plain: T, timed: T) -> Iterator[T]:
+        """What to call for each record in turn: ``timed`` for the records sampled, else ``plain``."""
+        then = itertools.cycle([plain] * (self.every - 1) + [timed])
+        return itertools.chain(itertools.repeat(timed, self.first), then)
+
+    def timed(self, seen: int) -> int:
+        """How many of the first ``seen`` records ``chains()`` timed."""
+        return min(seen, self.first) + max(0, seen - self.first) // self.every
+
+    def scale(self, seconds: float, seen: int) -> float:
+        """A step's time over the sampled records, made up to all ``seen`` records."""
+        timed = self.timed(seen)
+        return seconds * seen / timed if timed else seconds
+
+
+class Workflow:
+    """Runs a source through processors into a sink or stage, then the bulk sink; reports at the end."""
+
+    def __init__(self, source: Source, steps: Sequence[Step] = (), bulk_sink: BulkSink | None = None, *,
+                 success_threshold: float = 90.0, max_failures_kept: int = 1000) -> None:
+        _check_steps(source, list(steps), bulk_sink)
+        if isinstance(success_threshold, bool) or not isinstance(success_threshold, (int, float)) or \
+                not 0 <= success_threshold <= 100:
+            raise ValueError(f"success_threshold must be a number from 0 to 100, got {short(success_threshold)}")
+        if isinstance(max_failures_kept, bool) or not isinstance(max_failures_kept, int) or max_failures_kept < 0:
+            raise ValueError(f"max_failures_kept must be a whole number, 0 or more, got {short(max_failures_kept)}")
+        self.source, self.steps, self.bulk_sink = source, list(steps), bulk_sink
+        self.success_threshold = float(success_threshold)
+        self.service_spec: ServiceSpec | None = None  # where the source came from, for `minigest check`
+        self.elapsed, self.dry_run, self.started = 0.0, False, False
+        self.limit: int | None = None
+        self.stopped: str | None = None  # why the run ended early, if it did
+        self.interrupted = False
+        self.ran: list[Step] = []  # the steps the run reached, in run order
+        for step in self.all_steps():
+            if not hasattr(step, "status"):  # its __init__ skipped super().__init__(): give it a name and status
+                Step.__init__(step)
+            step.status.max_failures_kept = max_failures_kept
+
+    def all_steps(self) -> list[Step]:
+        """The source, the steps and the bulk sink, in run order."""
+        return [self.source, *self.steps, *([self.bulk_sink] if self.bulk_sink else [])]
+
+    def execute(self, *, limit: int | None = None, dry_run: bool = False, trace: IO[str] | None = None,
+                failures: str | os.PathLike[str] | None = None, progress: IO[str] | None = None,
+                observers: Sequence[Observer] = (), keep_partial: bool = False) -> None:
+        """Run once: prepare, every record through the steps, commit, bulk sink; close every step once.
+
+        ``limit`` stops after that many source records; ``dry_run`` leaves out the sink, stage and bulk
+        sink; ``trace`` follows each record; ``failures`` is a file for every failure with its input;
+        ``progress`` shows a status line; ``keep_partial`` commits outputs even when interrupted.
+        """
+        if self.started:
+            raise MinigestError("this workflow has already run; build a new one to run again")
+        self.started, self.limit, self.dry_run = True, limit, dry_run
+        start = time.perf_counter()
+        steps = [step for step in self.steps if not (dry_run and isinstance(step, (Sink, Stage)))]
+        watchers = self._observers(steps, observers, trace, failures, progress)
+        try:
+            self._run(steps, watchers)
+        except KeyboardInterrupt as exc:
+            self.interrupted, self.stopped = True, f"interrupted ({exc or 'Ctrl-C'})"
+            if keep_partial:
+                self._commit(steps)
+            raise
+        except WorkflowFatalError as exc:
+            self.stopped = self.stopped or f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self._close([step for step in self.all_steps() if _state(self, step) != "skipped"])
+            self.elapsed = time.perf_counter() - start
+            self.source.status.seconds = max(0.0, self.elapsed - sum(s.status.seconds for s in self.ran[1:]))
+            for watcher in watchers:
+                watcher.finished(self)
+
+    def _run(self, steps: list[Step], watchers: list[Observer]) -> None:
+        """The lifecycle: prepare, the record loop, commit, then the bulk sink on what was committed."""
+        self.ran = [self.source]
+        try:
+            self.source.prepare()
+        except ConfigError as exc:  # a bad path: the run cannot start
+            self.source.fail(StackTraceError(self.source.name, f"prepare() failed: {exc}"))
+            self.stopped = f"{exc}"
+            raise
+        except Exception as exc:
+            self.source._raised(exc, context="prepare() failed")
+            self.stopped = "the source could not prepare"
+            return
+        self.ran.extend(steps)
+        records = self.source.run()
+        self._pump(itertools.islice(records, self.limit) if self.limit is not None else records, steps, watchers)
+        records.close()  # a source cut short by the limit cleans up before it commits
+        if not self._commit([self.source, *steps]):
+            return
+        if self.bulk_sink is not None and not self.dry_run:
+            self.bulk_sink.stage = next((step for step in steps if isinstance(step, Stage)), None)
+            self.ran.append(self.bulk_sink)
+            self.bulk_sink._call("run()", self.bulk_sink.run)
+
+    def _pump(self, records: Iterable[Any], steps: list[Step], watchers: list[Observer]) -> None:
+        """The record loop: each record through every step, until a step drops it."""
+        runs: list[Callable[[Any], Any]] = [step.run for step in steps]  # type: ignore[attr-defined]
+        timed = [_timed(run, step.status) for run, step in zip(runs, steps)]
+        if watchers:
+            records, runs, timed = _watched(records, steps, runs, timed, watchers)
+        sampler, seen = _Sampler(), 0
+        for record, chain, seen in zip(records, sampler.chains(runs, timed), itertools.count(1)):  # noqa: B007
+            for run in chain:
+                record = run(record)
+                if record.__class__ is Dropped:
+                    break
+        for step in steps:
+            step.status.seconds = sampler.scale(step.status.seconds, seen)
+
+    def _commit(self, steps: list[Step]) -> bool:
+        """Make every output final, in run order; a step that cannot stops the run before the bulk sink."""
+        for step in steps:
+            if not step._call("commit()", step.commit):
+                self.stopped = f"{step.name} could not commit its output"
+                return False
+        return True
+
+    def _close(self, steps: list[Step]) -> None:
+        """Close each step once; a failing close() is that step's failure, not the end of the others."""
+        pending: BaseException | None = None  # a fatal error or Ctrl-C: raised once all are closed
+        for step in steps:
+            try:
+                step._call("close()", step.close)
+            except (WorkflowFatalError, KeyboardInterrupt) as exc:
+                pending = pending or exc
+        if pending is not None:
+            raise pending
+
+    def _observers(self, steps: list[Step], extra: Sequence[Observer], trace: IO[str] | None,
+                   failures: str | os.PathLike[str] | None, progress: IO[str] | None) -> list[Observer]:
+        watchers = list(extra)
+        if trace is not None:
+            watchers.append(Trace(trace, self.source))
+        if failures is not None:
+            watchers.append(FailuresFile(failures))
+        if progress is not None:
+            watchers.append(Progress(progress, [self.source, *steps]))
+        for step in self.all_steps():
+            step.observers = tuple(watchers)
+        return watchers
+
+    # Verdicts
+
+    def calculate_success(self) -> float:
+        """The mean success of the steps the run reached (all of them before a run)."""
+        steps = self.ran or self.all_steps()
+        return sum(step.status.calculate_success() for step in steps) / len(steps)
+
+    def failing_steps(self) -> list[Step]:
+        """Steps that have failures and a success strictly below the threshold."""
+        return [
+            step for step in self.all_steps()
+            if step.status.failure_count and step.status.calculate_success() < self.success_threshold
+        ]
+
+    def raise_from_status(self) -> None:
+        """Raise ``WorkflowExecutionError`` when a step with failures is below the threshold."""
+        failing = self.failing_steps()
+        if failing:
+            names = ", ".join(f"{s.name} ({s.status.calculate_success():.1f}%)" for s in failing)
+            raise WorkflowExecutionError(f"below the {self.success_threshold:g}% success threshold: {names}")
+
+    def result_status(self) -> int:
+        """0 when no step (source included) has a failure, else 1 (OpenMetadata's meaning)."""
+        return 1 if any(step.status.failure_count for step in self.all_steps()) else 0
+
+    def exit_code(self) -> int:
+        """The verdict as the command line exits: 0 ok, 1 stopped or below the threshold."""
+        return 1 if self.stopped or self.failing_steps() else 0
+
+    # Report (the section after this class)
+
+    def status_dict(self) -> dict[str, Any]:
+        """Everything ``print_status()`` shows, as JSON-serialisable data."""
+        return report_dict(self)
+
+    def print_status(self, file: IO[str] | None = None, max_rows: int = 100) -> None:
+        """Print the per-step summary, the failure table and the workflow's success and time."""
+        print_report(self, file if file is not None else sys.stdout, max_rows)
+
+    # Config
+
+    @classmethod
+    def create(cls: type[WorkflowT], config: dict[str, Any], *, origin: str = "config",
+               folder: Path | None = None) -> WorkflowT:
+        """Build a workflow from a config mapping (the shape is in the README); errors name the key."""
+        return _Builder(cls, origin, folder).workflow(config)  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_file(cls: type[WorkflowT], path: str | os.PathLike[str]) -> WorkflowT:
+        """Build a workflow from a JSON, TOML or YAML file; relative paths in it start at its folder."""
+        return cls.create(load_config(path), origin=str(path), folder=Path(path).resolve().parent)
+
+
+def _check_steps(source: Any, steps: list[Any], bulk_sink: Any) -> None:
+    """The shape the contract allows: a Source, Processors, at most one Sink or Stage last, a BulkSink."""
+    if not isinstance(source, Source):
+        raise ValueError(f"the source must be a Source, got {short(source)}")
+    for position, step in enumerate(steps, start=1):
+        if not isinstance(step, (Processor, Stage)):
+            raise ValueError(f"step {position} must be a Processor, Sink or Stage, got {short(step)}")
+        if isinstance(step, (Sink, Stage)) and position != len(steps):
+            raise ValueError(f"{type(step).__name__} must be the last step, found at position {position}")
+    if bulk_sink is not None and not isinstance(bulk_sink, BulkSink):
+        raise ValueError(f"bulk_sink must be a BulkSink, got {short(bulk_sink)}")
+
+
+def _timed(run: Callable[[Any], T], status: Status) -> Callable[[Any], T]:
+    clock = time.perf_counter
+
+    def timed(record: Any) -> T:
+        start = clock()
+        try:
+            return run(record)
+        finally:
+            status.seconds += clock() - start
+
+    return timed
+
+
+def _watched(records: Iterable[Any], steps: list[Step], runs: list[Callable[[Any], Any]],
+             timed: list[Callable[[Any], Any]], watchers: list[Observer]) -> tuple[Any, ...]:
+    """The same loop, with each record, step result and output shown to the observers."""
+
+    def numbered() -> Iterator[Any]:
+        for number, record in enumerate(records, start=1):
+            for watcher in watchers:
+                watcher.record(number, record)
+            yield record
+
+    def watch(run: Callable[[Any], Any], step: Step | None) -> Callable[[Any], Any]:
+        def watched(record: Any) -> Any:
+            result = run(record)
+            for watcher in watchers:
+                watcher.step(step, result) if step is not None else watcher.output(result)
+            return result
+        return watched
+
+    def outputs(record: Any) -> Any:
+        return record
+
+    chain = [*(watch(run, step) for run, step in zip(runs, steps)), watch(outputs, None)]
+    timed_chain = [*(watch(run, step) for run, step in zip(timed, steps)), chain[-1]]
+    return numbered(), chain, timed_chain
+
+
+# --- Report -----------------------------------------------------------------
+
+
+def _state(workflow: Workflow, step: Step) -> str:
+    """'ran', or why a step did not run: a dry run skips it, an early stop never reached it."""
+    if step in workflow.ran:
+        return "ran"
+    if workflow.dry_run and isinstance(step, (Sink, Stage, BulkSink)):
+        return "skipped"
+    return "not run" if workflow.started else "ran"
+
+
+def report_dict(workflow: Workflow) -> dict[str, Any]:
+    """The report as JSON data: the verdict, how the run ended, and every step's status."""
+    return {
+        "success": round(workflow.calculate_success(), 2),
+        "success_threshold": workflow.success_threshold,
+        "below_threshold": [step.name for step in workflow.failing_steps()],
+        "result_status": workflow.result_status(),
+        "exit_code": workflow.exit_code(),
+        "interrupted": workflow.interrupted,
+        "stopped": workflow.stopped,
+        "limit": workflow.limit,
+        "dry_run": workflow.dry_run,
+        "outputs_left_as_they_were": _unwritten(workflow),
+        "elapsed_seconds": round(workflow.elapsed, 6),
+        "steps": [
+            {"name": step.name, "kind": _kind(step), "state": _state(workflow, step),
+             "skipped": _state(workflow, step) == "skipped", **step.status.as_dict()}
+            for step in workflow.all_steps()
+        ],
+    }
+
+
+def _unwritten(workflow: Workflow) -> list[str]:
+    """Steps with an output of their own (they override commit()) that a stopped run did not commit."""
+    if not workflow.stopped or workflow.dry_run:
+        return []
+    return [step.name for step in workflow.steps if type(step).commit is not Step.commit]
+
+
+def print_report(workflow: Workflow, out: IO[str], max_rows: int = 100) -> None:
+    """The steps table, the failures grouped by step and message, notes, then the verdict line."""
+    paint, width = _painter(out), _terminal_width(out)
+    rows = []
+    for step in workflow.all_steps():
+        s, state = step.status, _state(workflow, step)
+        if state != "ran":
+            rows.append([step.name, _kind(step), "-", "-", "-", "-", state, "-"])
+            continue
+        ok = s.failure_count == 0 or s.calculate_success() >= workflow.success_threshold
+        success = paint(f"{s.calculate_success():.1f}%", "32" if ok else "31")
+        rows.append([step.name, _kind(step), f"{s.records:,}", f"{s.filtered:,}", f"{s.warnings:,}",
+                     f"{s.failure_count:,}", success, f"{s.seconds:.3f}s"])
+    out.write(_table(["Step", "Kind", "Records", "Filtered", "Warnings", "Failures", "Success", "Time"], rows, width))
+    _print_failures(workflow, out, width, max_rows)
+    for title, kept in (("Warnings", "warning_details"), ("Filtered, with a reason", "filtered_details")):
+        notes = [[step.name, name, reason]
+                 for step in workflow.all_steps() for name, reason in getattr(step.status, kept)]
+        if notes:
+            out.write(f"\n{title}\n" + _table(["From", "Entity Name", "Message"], notes[:max_rows], width))
+    verdict = _verdict(workflow)
+    counted = len(workflow.ran or workflow.all_steps())
+    line = f"\nWorkflow success: {workflow.calculate_success():.2f}% (mean of {counted} steps); {verdict}"
+    out.write(paint(line, "31" if workflow.exit_code() else "32") + f"; {workflow.elapsed:.3f}s\n")
+
+
+def _print_failures(workflow: Workflow, out: IO[str], width: int, max_rows: int) -> None:
+    """One row per step and message, with how many entities failed that way."""
+    groups: dict[tuple[str, str], list[StackTraceError]] = {}
+    for step in workflow.all_steps():
+        for failure in step.status.failures:
+            groups.setdefault((step.name, failure.error), []).append(failure)
+    if not groups:
+        return
+    rows = []
+    for (step_name, message), same in itertools.islice(groups.items(), max_rows):
+        names = same[0].name + (f"\n(and {len(same) - 1} more)" if len(same) > 1 else "")
+        rows.append([step_name, names, message, _where(same[0].stack_trace)])
+    out.write("\nFailures\n" + _table(["From", "Entity Name", "Message", "Stack Trace"], rows, width, ruled=True))
+    total = sum(step.status.failure_count for step in workflow.all_steps())
+    shown = sum(len(same) for same in itertools.islice(groups.values(), max_rows))
+    if total > shown:
+        out.write(f"... {total - shown:,} more failures not shown ({total:,} in all; "
+                  "--failures PATH writes every one)\n")
+
+
+def _verdict(workflow: Workflow) -> str:
+    notes = [f"limited to {workflow.limit:,} records"] if workflow.limit is not None else []
+    notes += ["dry run: nothing written"] if workflow.dry_run else []
+    unwritten = _unwritten(workflow)
+    notes += [f"outputs left as they were: {', '.join(unwritten)}"] if unwritten else []
+    failing = workflow.failing_steps()
+    if workflow.stopped:
+        verdict = f"stopped: {workflow.stopped}"
+    elif failing:
+        below = ", ".join(f"{s.name} {s.status.calculate_success():.1f}%" for s in failing)
+        verdict = f"below the {workflow.success_threshold:g}% threshold: {below}"
+    else:
+        verdict = f"ok: no step below the {workflow.success_threshold:g}% threshold"
+    return "; ".join([verdict, *notes])
+
+
+_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>.+)$', re.MULTILINE)
+
+
+def _where(trace: str | None) -> str:
+    """The innermost frame of the user's code (not minigest's, not the standard library's), then the error."""
+    if not trace:
+        return "-"
+    import sysconfig
+
+    own = {os.path.abspath(__file__), __file__}
+    library = tuple(os.path.abspath(sysconfig.get_paths()[key]) for key in ("stdlib", "platstdlib"))
+    frames = [m for m in _FRAME.finditer(trace) if (m["file"] not in own and not
+              os.path.abspath(m["file"]).startswith(library)) or "site-packages" in m["file"]]
+    exception = trace.rstrip().rsplit("\n", 1)[-1].strip()
+    if not frames:
+        return exception
+    frame = frames[-1]
+    file = frame["file"]
+    with contextlib.suppress(ValueError):
+        file = os.path.relpath(file) if not os.path.relpath(file).startswith("..") else os.path.basename(file)
+    return f"{file}:{frame['line']} in {frame['function']}\n{exception}"
 
 
 def _kind(step: Step) -> str:
@@ -857,36 +1076,51 @@ def _painter(out: IO[str]) -> Callable[[str, str], str]:
     return (lambda text, code: f"\x1b[{code}m{text}\x1b[0m") if colour else (lambda text, code: text)
 
 
-def _wrap(text: str, width: int) -> str:
-    text = text if len(text) <= 400 else text[:400] + " ..."
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width)) or "-"
-
-
-def _last_lines(trace: str | None, count: int) -> str:
-    if not trace:
-        return "-"
-    lines = [line.strip()[:70] for line in trace.strip().splitlines() if line.strip().strip("^~")]
-    return "\n".join((["..."] if len(lines) > count else []) + lines[-count:])
+def _terminal_width(out: IO[str]) -> int:
+    """COLUMNS, else the terminal's width, else 100 columns (a log, a file, a pipe)."""
+    with contextlib.suppress(KeyError, ValueError):
+        return max(40, int(os.environ["COLUMNS"]))
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        if out.isatty():
+            return max(40, os.get_terminal_size(out.fileno()).columns)
+    return 100
 
 
-def _table(headers: list[str], rows: list[list[str]], ruled: bool = False) -> str:
-    """A plain-text grid; cells may hold several lines, and ``ruled`` draws a line under every row."""
-    cells = [[cell.splitlines() or [""] for cell in row] for row in [headers, *rows]]
-    widths = [max(_width(line) for row in cells for line in row[i]) for i in range(len(headers))]
+def _table(headers: list[str], rows: list[list[str]], width: int = 100, ruled: bool = False) -> str:
+    """A plain-text grid at most ``width`` columns wide; long cells wrap inside their column."""
+    widths = [max(_width(line) for row in [headers, *rows] for line in (row[i].splitlines() or [""]))
+              for i in range(len(headers))]
+    room = width - 3 * len(headers) - 1
+    while sum(widths) > room and max(widths) > 8:
+        widths[widths.index(max(widths))] -= 1  # narrow the widest column first
+    cells = [[_wrap(cell, column) for cell, column in zip(row, widths)] for row in [headers, *rows]]
     rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+\n"
     out = [rule]
     for index, row in enumerate(cells):
         for depth in range(max(len(cell) for cell in row)):
-            parts = []
-            for cell, width in zip(row, widths):
-                line = cell[depth] if depth < len(cell) else ""
-                parts.append(" " + line + " " * (width - _width(line)) + " ")
+            parts = [" " + (line := cell[depth] if depth < len(cell) else "") + " " * (w - _width(line)) + " "
+                     for cell, w in zip(row, widths)]
             out.append("|" + "|".join(parts) + "|\n")
         if ruled or index == 0 or index == len(cells) - 1:
             out.append(rule)
     return "".join(out)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """A cell's lines, each at most ``width`` columns; very long texts are cut first."""
+    import textwrap
+
+    text = text if len(text) <= 600 else text[:600] + " ..."
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        wrapped = textwrap.wrap(paragraph, width, break_on_hyphens=False) or [""]
+        for line in wrapped:  # a wide (CJK) character takes two columns: cut again by display width
+            while _width(line) > width:
+                cut = max(1, next(i for i in range(len(line), 0, -1) if _width(line[:i]) <= width))
+                lines.append(line[:cut])
+                line = line[cut:]
+            lines.append(line)
+    return lines
 
 
 def _width(text: str) -> int:
@@ -895,7 +1129,6 @@ def _width(text: str) -> int:
 
     text = re.sub(r"\x1b\[[0-9;]*m", "", text)
     return len(text) + sum(unicodedata.east_asian_width(char) in "WF" for char in text if ord(char) > 0x1100)
-
 
 # --- Topology ---------------------------------------------------------------
 
@@ -1036,59 +1269,60 @@ class TopologyRunnerMixin:
         for root in self._roots:
             yield from self._walk(self._plans[root])
 
-    def _walk(self, plan: _Plan) -> Generator[Either[Any], None, None]:
+    def _walk(self, plan: _Plan) -> Iterator[Either[Any]]:
         """Each element: its stages in order, then its children; at the end, the post processes."""
-        values = self.context.values
-        values.update((key, []) for key in plan.collected)  # collected anew under each parent element
+        self.context.values.update((key, []) for key in plan.collected)  # collected anew under each parent
         try:
             for element in plan.producer():
-                complete = True  # no stage failed: the children have a parent
-                for stage, processor in plan.stages:
-                    key = stage.context
-                    if stage.store_all_in_context:
-                        key = None  # appended to by _keep_all; a new list for each parent element
-                    elif key is not None:
-                        values[key] = None  # no value leaks from the previous sibling
-                    try:
-                        for result in processor(element):
-                            if type(result) is not Either:
-                                if result is None and stage.nullable:
-                                    continue
-                                result = self._not_either(stage, element, result)
-                            if result.left is not None:
-                                complete = False
-                            elif key is not None:
-                                values[key] = getattr(result.right, "name", result.right)
-                            elif stage.store_all_in_context and stage.context:
-                                self._keep_all(stage, result.right)
-                            yield result
-                    except (WorkflowFatalError, GeneratorExit):
-                        raise
-                    except Exception as exc:
-                        complete = False
-                        where = f"{stage.processor}({short(element)})"
-                        yield Either(left=error_from_exception(stage.processor, exc, where))
+                complete = yield from self._stages(plan, element)
                 if plan.cleared:
-                    values.update(dict.fromkeys(plan.cleared))
+                    self.context.values.update(dict.fromkeys(plan.cleared))
                 if not plan.children:
                     continue
-                if complete:
-                    for child in plan.children:
-                        yield from self._walk(self._plans[child])
-                else:
+                if not complete:
                     reason = f"children of {plan.name} {short(element)} skipped: a stage failed"
                     self.status.filter(short(element), reason)
-        except (WorkflowFatalError, GeneratorExit):
+                    continue
+                for child in plan.children:
+                    yield from self._walk(self._plans[child])
+        except WorkflowFatalError:
             raise
         except Exception as exc:
             yield Either(left=error_from_exception(plan.producer_name, exc, f"producer of {plan.name}"))
         for post_name, post in plan.post_process:
             try:
                 yield from post()
-            except (WorkflowFatalError, GeneratorExit):
+            except WorkflowFatalError:
                 raise
             except Exception as exc:
                 yield Either(left=error_from_exception(post_name, exc, f"post_process of {plan.name}"))
+
+    def _stages(self, plan: _Plan, element: Any) -> Generator[Either[Any], None, bool]:
+        """Run every stage on one element, keeping rights in the context; True when none failed."""
+        values, complete = self.context.values, True
+        for stage, processor in plan.stages:
+            key = None if stage.store_all_in_context else stage.context  # lists are appended to by _keep_all
+            if key is not None:
+                values[key] = None  # no value leaks from the previous sibling
+            try:
+                for result in processor(element):
+                    if type(result) is not Either:
+                        if result is None and stage.nullable:
+                            continue
+                        result = self._not_either(stage, element, result)
+                    if result.left is not None:
+                        complete = False
+                    elif key is not None:
+                        values[key] = getattr(result.right, "name", result.right)
+                    elif stage.store_all_in_context and stage.context:
+                        self._keep_all(stage, result.right)
+                    yield result
+            except WorkflowFatalError:
+                raise
+            except Exception as exc:
+                complete = False
+                yield Either(left=error_from_exception(stage.processor, exc, f"{stage.processor}({short(element)})"))
+        return complete
 
     def _keep_all(self, stage: NodeStage, right: Any) -> None:
         """Append a right's name (or the right itself) to the stage's context list."""
@@ -1144,87 +1378,307 @@ def render_topology(topology: type[ServiceTopology] | ServiceTopology) -> str:
 # --- Config -----------------------------------------------------------------
 
 
-def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a JSON, TOML or YAML (when PyYAML is installed) config file into a dict."""
-    import json
+class _Mapping(dict):  # type: ignore[type-arg]
+    """A config mapping that remembers the keys given twice in it, and where."""
 
+    repeated: list[tuple[str, int | None]]
+
+
+def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a JSON, TOML or YAML (when PyYAML is installed) config file; ``${VAR}`` comes from the environment."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read the config: {exc}") from None
     suffix = file.suffix.lower()
     if suffix not in (".json", ".toml", ".yaml", ".yml"):
         raise ConfigError(f"{file}: unknown config format {suffix or '(no suffix)'!r}: use .json, .toml or .yaml")
     try:
+        text = file.read_bytes().decode("utf-8-sig")  # a byte-order mark is what an editor added, not content
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read the config: {exc}") from None
+    if not text.strip():
+        raise ConfigError(f"{file}: the config is empty")
+    data = _parse(text, suffix, file)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: the config must be a mapping at the top level, got {type(data).__name__}")
+    _refuse_repeats(data, file, text)
+    return _substitute(data, str(file), {})  # type: ignore[no-any-return]
+
+
+def _parse(text: str, suffix: str, file: Path) -> Any:
+    import json
+
+    try:
         if suffix == ".toml":
-            data = _toml_loads(text, file)
-        elif suffix in (".yaml", ".yml"):
-            try:
-                yaml = importlib.import_module("yaml")
-            except ImportError:
-                raise ConfigError("YAML configs need PyYAML (pip install 'minigest[yaml]')") from None
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+            return _toml_loads(text)
+        if suffix in (".yaml", ".yml"):
+            return _yaml_loads(text)
+        return _json_loads(text)
     except ConfigError as exc:
         raise ConfigError(f"{file}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     except Exception as exc:  # TOML and YAML parse errors carry their own position
-        raise ConfigError(f"{file}: invalid {suffix.lstrip('.').upper()}: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{file}: the config must be a mapping at the top level")
-    return data
+        raise ConfigError(f"{file}: invalid {suffix.lstrip('.').upper()}: {_clip(str(exc), 500)}") from None
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object whose keys are all different: a repeated key is a mistake, not an override."""
-    mapping: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in mapping:
-            raise ConfigError(f"the key {key!r} is given twice")
-        mapping[key] = value
-    return mapping
+def _json_loads(text: str) -> Any:
+    """JSON whose objects remember repeated keys and where each object starts (for the line number)."""
+    import json.decoder
+    import json.scanner
+
+    decoder = json.JSONDecoder()
+
+    def parse_object(s_and_end: tuple[str, int], *args: Any, **kwargs: Any) -> tuple[_Mapping, int]:
+        pairs, end = json.decoder.JSONObject(  # type: ignore[attr-defined]
+            s_and_end, decoder.strict, decoder.scan_once, None, list  # type: ignore[attr-defined]
+        )
+        mapping = _Mapping()
+        mapping.repeated = []
+        for key, value in pairs:
+            if key in mapping:
+                line = _json_key_line(text, s_and_end[1], end, key)
+                mapping.repeated.append((key, line))
+            mapping[key] = value
+        return mapping, end
+
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]  # the Python scanner honours parse_object
+    return decoder.decode(text)
 
 
-def _toml_loads(text: str, file: Path) -> Any:
-    for name in ("tomllib", "tomli"):  # tomllib is in the standard library from Python 3.11
+def _json_key_line(text: str, start: int, end: int, key: str) -> int:
+    """The line of the second ``"key":`` inside one object's text."""
+    import json
+
+    hits = [m.start() for m in re.finditer(re.escape(json.dumps(key)) + r"\s*:", text[start:end])]
+    return text.count("\n", 0, start + hits[min(1, len(hits) - 1)]) + 1 if hits else text.count("\n", 0, start) + 1
+
+
+def _yaml_loads(text: str) -> Any:
+    try:
+        yaml = importlib.import_module("yaml")
+    except ImportError:
+        raise ConfigError("YAML configs need PyYAML (pip install PyYAML), or a JSON or TOML config") from None
+
+    class Loader(yaml.SafeLoader):  # type: ignore[misc,name-defined]
+        pass
+
+    def mapping(loader: Any, node: Any) -> _Mapping:
+        loader.flatten_mapping(node)
+        result = _Mapping()
+        result.repeated = []
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if key in result:
+                result.repeated.append((key, key_node.start_mark.line + 1))
+            result[key] = loader.construct_object(value_node, deep=True)
+        return result
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    return yaml.load(text, Loader=Loader)  # a SafeLoader with one constructor replaced
+
+
+def _toml_loads(text: str) -> Any:
+    for name in ("tomllib", "tomli"):  # tomllib is in the standard library from Python 3.11; it refuses repeats
         with contextlib.suppress(ImportError):
             return importlib.import_module(name).loads(text)
     raise ConfigError("TOML configs need Python 3.11 or the tomli package (pip install tomli)")
 
 
-def import_class(path: str, key: str = "type") -> Any:
-    """Import ``pkg.module.Class``, or a module's ``ServiceSpec.metadata_source_class``."""
-    if not isinstance(path, str) or not all(part.isidentifier() for part in path.split(".")):
-        raise ConfigError(f"{key}: {path!r} is not a dotted Python path like 'package.module.Class'")
-    module_name, _, attribute = path.rpartition(".")
+def _refuse_repeats(data: Any, file: Path, text: str, path: str = "", seen: set[int] | None = None) -> None:
+    """A key given twice is a mistake, not an override: name its path and line."""
+    seen = set() if seen is None else seen
+    if id(data) in seen:  # YAML aliases share values: each is checked once
+        return
+    seen.add(id(data))
+    if isinstance(data, _Mapping) and data.repeated:
+        key, line = data.repeated[0]
+        where = f"{file}:{line}" if line else str(file)
+        raise ConfigError(f"{where}: the key {(path + '.' if path else '') + str(key)!r} is given twice")
+    children: Iterable[tuple[Any, Any]] = data.items() if isinstance(data, dict) else \
+        enumerate(data) if isinstance(data, list) else ()
+    for key, value in children:
+        _refuse_repeats(value, file, text, f"{path}.{key}" if path and isinstance(key, str) else
+                        f"{path}[{key}]" if path or not isinstance(key, str) else str(key), seen)
+
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _substitute(value: Any, where: str, done: dict[int, Any], path: str = "") -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string from the environment; nothing else is evaluated."""
+    if id(value) in done:  # a shared (YAML alias) value is substituted once, not once per path to it
+        return done[id(value)]
+    if isinstance(value, str):
+        def replace(match: re.Match[str]) -> str:
+            found = os.environ.get(match[1], match[2])
+            if found is None:
+                raise ConfigError(f"{where}: {path}: the environment variable {match[1]} is not set "
+                                  f"(write ${{{match[1]}:-default}} to give a default)")
+            return found
+
+        result: Any = _VARIABLE.sub(replace, value) if "${" in value else value
+    elif isinstance(value, dict):
+        result = {key: _substitute(item, where, done, f"{path}.{key}" if path else str(key))
+                  for key, item in value.items()}
+    elif isinstance(value, list):
+        result = [_substitute(item, where, done, f"{path}[{index}]") for index, item in enumerate(value)]
+    else:
+        result = value
+    done[id(value)] = result
+    return result
+
+
+# Options: one reader for every step, driven by the constructor's signature and annotations.
+
+
+def read_options(cls: type, config: Any) -> dict[str, Any]:
+    """Check options against ``cls.__init__``: unknown, missing and mistyped ones are named, one line each."""
+    error = InvalidSourceException if issubclass(cls, Source) else ConfigError
+    owner = cls.__name__
+    if not isinstance(config, dict):
+        raise error(f"{owner}: options must be a mapping, got {type(config).__name__}")
+    parameters, takes_any = _parameters(cls)
+    for key in config:
+        if key not in parameters and not takes_any:
+            import difflib
+
+            close = difflib.get_close_matches(str(key), list(parameters), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            valid = ", ".join(parameters) or "none"
+            raise error(f"{owner}: unknown option {short(key)} (valid options: {valid}){hint}")
+    for name, (_, required) in parameters.items():
+        if required and name not in config:
+            raise error(f"{owner}: option {name!r} is required")
+    options = dict(config)
+    for name, value in config.items():
+        hint = parameters.get(name, (Any, False))[0]
+        if not _fits(value, hint):
+            shown = type(value).__name__ if re.search("token|password|secret", name) else short(value, 40)
+            yaml_hint = " (YAML reads yes/no/on/off as booleans: quote the value)" if isinstance(value, bool) else ""
+            raise error(f"{owner}: option {name!r} must be {_describe(hint)}, got {shown}{yaml_hint}")
+        if _is_path(hint) and isinstance(value, str):
+            options[name] = Path(value)
+    return options
+
+
+def _parameters(cls: type) -> tuple[dict[str, tuple[Any, bool]], bool]:
+    """A constructor's keyword parameters, name -> (type hint, required), and whether it takes **kwargs."""
+    import typing
+
+    signature = inspect.signature(cls)
     try:
-        module = importlib.import_module(path)
+        hints = typing.get_type_hints(cls.__init__)  # type: ignore[misc]
+    except Exception:  # a hint this Python cannot evaluate (X | None on 3.9): check presence only
+        hints = {}
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    found = {
+        name: (hints.get(name, Any), parameter.default is inspect.Parameter.empty)
+        for name, parameter in signature.parameters.items() if parameter.kind in kinds
+    }
+    return found, any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
+
+
+def _union_types() -> tuple[Any, ...]:
+    import types
+
+    return (Union, getattr(types, "UnionType", Union))
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether a config value has the type a parameter's annotation asks for."""
+    import typing
+
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any or isinstance(hint, TypeVar):
+        return True
+    if origin in _union_types():
+        return any(_fits(value, argument) for argument in arguments)
+    if hint is type(None):
+        return value is None
+    if origin is typing.Literal:
+        return value in arguments
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint in (int, float):
+        return isinstance(value, (int, float) if hint is float else int) and not isinstance(value, bool)
+    if _is_path(hint):
+        return isinstance(value, (str, os.PathLike))
+    if origin in (list, tuple, set, frozenset) or (origin is not None and origin.__name__ in ("Sequence", "Iterable")):
+        item = arguments[0] if arguments else Any
+        return isinstance(value, (list, tuple)) and all(_fits(element, item) for element in value)
+    if origin is dict or (origin is not None and origin.__name__ == "Mapping"):
+        key, item = arguments if len(arguments) == 2 else (Any, Any)
+        return isinstance(value, dict) and all(_fits(k, key) and _fits(v, item) for k, v in value.items())
+    return isinstance(value, hint) if isinstance(hint, type) else True
+
+
+def _is_path(hint: Any) -> bool:
+    """Whether a parameter takes a path (``Path``, or ``Path | None``): relative ones start at the config's folder."""
+    import typing
+
+    if typing.get_origin(hint) in _union_types():
+        return any(_is_path(argument) for argument in typing.get_args(hint))
+    return hint in (Path, os.PathLike)
+
+
+def _describe(hint: Any) -> str:
+    """A type hint as a user reads it: ``int``, ``list[str] | None``."""
+    return hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "").replace("NoneType", "None")
+
+
+# Types: a dotted path names a class, or a module whose ServiceSpec names one class per role.
+
+
+def import_class(path: str, key: str = "type", kind: str = "metadata") -> Any:
+    """Import ``pkg.module.Class``, or the ``kind`` role of a module's ``ServiceSpec``."""
+    return _resolve_type(path, key, kind)[0]
+
+
+def _resolve_type(path: Any, key: str, kind: str) -> tuple[Any, ServiceSpec | None]:
+    if not isinstance(path, str) or not all(part.isidentifier() for part in path.split(".")):
+        raise ConfigError(f"{key}: {short(path)} is not a dotted Python path like 'package.module.Class'")
+    try:
+        spec_module = importlib.import_module(path)
     except ModuleNotFoundError as exc:
         if exc.name is None or not path.startswith(exc.name):
             raise ConfigError(f"{key}: importing {path!r} failed: {exc}") from None
     except Exception as exc:
         raise ConfigError(f"{key}: importing {path!r} failed: {type(exc).__name__}: {exc}") from exc
     else:
-        spec = getattr(module, "ServiceSpec", None)
-        if not isinstance(spec, ServiceSpec):
-            raise ConfigError(f"{key}: module {path!r} has no ServiceSpec; name a class in it instead")
-        source = spec.metadata_source_class
-        return import_class(source, f"{key} (ServiceSpec)") if isinstance(source, str) else source
-    if not module_name:
-        raise ConfigError(f"{key}: no module named {path!r}")
+        return _role(spec_module, path, key, kind)
+    module_name, _, attribute = path.rpartition(".")
+    module: Any = None
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError:
-        raise ConfigError(f"{key}: no module named {module_name!r} (from {path!r})") from None
+        module = importlib.import_module(module_name) if module_name else None
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not module_name.startswith(exc.name):
+            raise ConfigError(f"{key}: importing {module_name!r} failed: {exc}") from None
     except Exception as exc:
         raise ConfigError(f"{key}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
-    try:
-        return getattr(module, attribute)
-    except AttributeError:
-        raise ConfigError(f"{key}: module {module_name!r} has no attribute {attribute!r}") from None
+    if module is None:
+        searched = ", ".join(dict.fromkeys(str(Path(folder or ".").resolve()) for folder in sys.path[:2]))
+        raise ConfigError(f"{key}: no module named {(module_name or path)!r} (searched {searched} "
+                          "and the installed packages)")
+    if kind != "metadata":
+        raise ConfigError(f"{key}: 'kind' picks a role of a ServiceSpec: name its module, not the class {path!r}")
+    if not hasattr(module, attribute):
+        import difflib
+
+        close = difflib.get_close_matches(attribute, [name for name in dir(module) if not name.startswith("_")], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"{key}: module {module_name!r} has no attribute {attribute!r}{hint}")
+    return getattr(module, attribute), None
+
+
+def _role(module: Any, path: str, key: str, kind: str) -> tuple[Any, ServiceSpec]:
+    spec = getattr(module, "ServiceSpec", None)
+    if not isinstance(spec, ServiceSpec):
+        raise ConfigError(f"{key}: module {path!r} has no ServiceSpec; name a class in it instead")
+    roles = spec.roles()
+    if kind not in roles:
+        raise ConfigError(f"{key}: the ServiceSpec of {path!r} has no {kind!r} role (it has: {', '.join(roles)})")
+    found = roles[kind]
+    return (import_class(found, f"{key} (ServiceSpec {kind})") if isinstance(found, str) else found), spec
 
 
 _TOP_KEYS = {"source", "processors", "sink", "stage", "bulk_sink", "workflow"}
@@ -1232,72 +1686,115 @@ _STEP_KEYS = {"type", "options", "name"}
 _WORKFLOW_KEYS = {"success_threshold", "max_failures_kept"}
 
 
-def _build_workflow(config: dict[str, Any], origin: str) -> Workflow:
-    if not isinstance(config, dict):
-        raise ConfigError(f"{origin}: the config must be a mapping")
-    _only(config, _TOP_KEYS, origin)
-    if "source" not in config:
-        raise ConfigError(f"{origin}: 'source' is required")
-    if "sink" in config and "stage" in config:
-        raise ConfigError(f"{origin}: give 'sink' or 'stage', not both")
-    if "bulk_sink" in config and "stage" not in config:
-        raise ConfigError(f"{origin}: 'bulk_sink' loads what a 'stage' wrote, and there is no 'stage'")
-    source_entry = config["source"]
-    source = _build_step(source_entry, f"{origin}: source", Source, extra=frozenset({"service_name"}))
-    processors = config.get("processors", [])
-    if not isinstance(processors, list):
-        raise ConfigError(f"{origin}: processors: must be a list")
-    steps: list[Step] = [_build_step(p, f"{origin}: processors[{i}]", Processor) for i, p in enumerate(processors)]
-    if "sink" in config:
-        steps.append(_build_step(config["sink"], f"{origin}: sink", Sink))
-    if "stage" in config:
-        steps.append(_build_step(config["stage"], f"{origin}: stage", Stage))
-    bulk_sink = _build_step(config["bulk_sink"], f"{origin}: bulk_sink", BulkSink) if "bulk_sink" in config else None
-    settings = config.get("workflow", {})
-    if not isinstance(settings, dict):
-        raise ConfigError(f"{origin}: workflow: must be a mapping")
-    _only(settings, _WORKFLOW_KEYS, f"{origin}: workflow")
-    try:
-        return Workflow(source, steps, bulk_sink, **settings)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{origin}: workflow: {exc}") from None
+class _Builder:
+    """Builds a workflow from a config mapping; every error names the file and the key."""
+
+    def __init__(self, workflow_class: type[WorkflowT], origin: str, folder: Path | None) -> None:
+        self.workflow_class, self.origin, self.folder = workflow_class, origin, folder
+
+    def workflow(self, config: Any) -> Any:
+        origin = self.origin
+        if not isinstance(config, dict):
+            raise ConfigError(f"{origin}: the config must be a mapping")
+        _only(config, _TOP_KEYS, origin)
+        if "source" not in config:
+            raise ConfigError(f"{origin}: 'source' is required")
+        if "sink" in config and "stage" in config:
+            raise ConfigError(f"{origin}: give 'sink' or 'stage', not both")
+        if "bulk_sink" in config and "stage" not in config:
+            raise ConfigError(f"{origin}: 'bulk_sink' loads what a 'stage' wrote, and there is no 'stage'")
+        with self._importable():
+            source, spec = self.source(config["source"])
+            processors = config.get("processors", [])
+            if not isinstance(processors, list):
+                raise ConfigError(f"{origin}: processors: must be a list")
+            steps = [self.step(entry, f"processors[{index}]", Processor) for index, entry in enumerate(processors)]
+            last = [(key, kind) for key, kind in (("sink", Sink), ("stage", Stage)) if key in config]
+            steps += [self.step(config[key], key, kind) for key, kind in last]
+            bulk_sink = self.step(config["bulk_sink"], "bulk_sink", BulkSink) if "bulk_sink" in config else None
+        settings = config.get("workflow", {})
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{origin}: workflow: must be a mapping")
+        _only(settings, _WORKFLOW_KEYS, f"{origin}: workflow")
+        try:
+            workflow = self.workflow_class(source, steps, bulk_sink, **settings)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{origin}: workflow: {exc}") from None
+        workflow.service_spec = spec
+        return workflow
+
+    @contextlib.contextmanager
+    def _importable(self) -> Iterator[None]:
+        """Modules named by ``type`` are looked for in the current folder, then in the config's folder."""
+        added = [folder for folder in (os.getcwd(), str(self.folder or "")) if folder and folder not in sys.path]
+        sys.path[:0] = added
+        try:
+            yield
+        finally:
+            for folder in added:
+                sys.path.remove(folder)
+
+    def source(self, entry: Any) -> tuple[Source, ServiceSpec | None]:
+        where = f"{self.origin}: source"
+        kind = entry.get("kind", "metadata") if isinstance(entry, dict) else "metadata"
+        if kind not in ROLES:
+            raise ConfigError(f"{where}.kind: {short(kind)} is not a role (one of {', '.join(ROLES)})")
+        cls, spec = self._class(entry, where, Source, {"service_name", "kind"}, kind)
+        options = self._options(entry, where)
+        service_name = entry.get("service_name")
+        if service_name is not None:
+            parameters, takes_any = _parameters(cls)
+            if "service_name" in parameters or takes_any:
+                options = {"service_name": service_name, **options}
+            else:
+                logger().debug("%s takes no service_name: %r is not passed on", cls.__name__, service_name)
+        return self._build(cls, options, entry, where), spec
+
+    def step(self, entry: Any, key: str, kind: type) -> Any:
+        where = f"{self.origin}: {key}"
+        cls, _ = self._class(entry, where, kind, set(), "metadata")
+        return self._build(cls, self._options(entry, where), entry, where)
+
+    def _class(self, entry: Any, where: str, kind: type, extra: set[str], role: str) -> tuple[Any, ServiceSpec | None]:
+        if not isinstance(entry, dict) or "type" not in entry:
+            raise ConfigError(f"{where}: must be a mapping with a 'type'")
+        _only(entry, _STEP_KEYS | extra, where)
+        cls, spec = _resolve_type(entry["type"], f"{where}.type", role)
+        if not (isinstance(cls, type) and issubclass(cls, kind)):
+            raise ConfigError(f"{where}.type: {entry['type']!r} is not a {kind.__name__} class")
+        return cls, spec
+
+    def _options(self, entry: dict[str, Any], where: str) -> dict[str, Any]:
+        options = entry.get("options")
+        if options is None:
+            return {}
+        if not isinstance(options, dict):
+            raise ConfigError(f"{where}.options: must be a mapping, got {short(options)}")
+        return options
+
+    def _build(self, cls: Any, options: dict[str, Any], entry: dict[str, Any], where: str) -> Any:
+        if self.folder is not None:  # relative paths start at the config's folder, wherever minigest runs
+            parameters, _ = _parameters(cls)
+            options = {key: self.folder / value if _is_path(parameters.get(key, (None,))[0]) and isinstance(value, str)
+                       and value != "-" and not os.path.isabs(value) else value for key, value in options.items()}
+        name = entry.get("name")
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ConfigError(f"{where}.name: must be a non-empty string, got {short(name)}")
+        try:
+            step = cls.create(options)
+        except ConfigError as exc:
+            raise type(exc)(f"{where}: {exc}") from exc
+        except Exception as exc:
+            raise ConfigError(f"{where}: {cls.__name__}.create() failed: {type(exc).__name__}: {exc}") from exc
+        if name is not None:
+            step.name = name
+        return step
 
 
 def _only(mapping: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(mapping) - allowed)
+    unknown = sorted(set(map(str, mapping)) - allowed)
     if unknown:
-        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (expected one of {', '.join(sorted(allowed))})")
-
-
-def _subclass_of(candidate: Any, kind: type) -> bool:
-    return isinstance(candidate, type) and issubclass(candidate, kind)
-
-
-def _build_step(entry: Any, where: str, kind: type, extra: frozenset[str] = frozenset()) -> Any:
-    if not isinstance(entry, dict) or "type" not in entry:
-        raise ConfigError(f"{where}: must be a mapping with a 'type'")
-    _only(entry, _STEP_KEYS | extra, where)
-    cls: Any = import_class(entry["type"], f"{where}.type")
-    if not _subclass_of(cls, kind):
-        raise ConfigError(f"{where}.type: {entry['type']!r} is not a {kind.__name__} class")
-    options = entry.get("options")
-    options = {} if options is None else options
-    if not isinstance(options, dict):
-        raise ConfigError(f"{where}.options: must be a mapping, got {short(options)}")
-    name = entry.get("name")
-    if name is not None and (not isinstance(name, str) or not name.strip()):
-        raise ConfigError(f"{where}.name: must be a non-empty string, got {short(name)}")
-    if entry.get("service_name") is not None:
-        options = {"service_name": entry["service_name"], **options}
-    try:
-        step = cls.create(options)
-    except ConfigError as exc:
-        raise type(exc)(f"{where}: {exc}") from exc
-    except Exception as exc:
-        raise ConfigError(f"{where}: {cls.__name__}.create() failed: {type(exc).__name__}: {exc}") from exc
-    if name is not None:
-        step.name = name
-    return step
+        raise ConfigError(f"{where}: unknown key {short(unknown[0])} (expected one of {', '.join(sorted(allowed))})")
 
 
 # --- Test kit ---------------------------------------------------------------
@@ -1325,86 +1822,144 @@ def collect(target: Source | Workflow, *, limit: int | None = None) -> Collected
         finally:
             target.close()
         return Collected(rights, list(target.status.failures), target.status, {target.name: target.status})
-    target._collected = rights = []
-    try:
-        target.execute(limit=limit)
-    finally:
-        target._collected = None
+    collector = Collector()
+    target.execute(limit=limit, observers=[collector])
     failures = [failure for step in target.all_steps() for failure in step.status.failures]
-    return Collected(rights, failures, target.source.status, {s.name: s.status for s in target.all_steps()})
+    return Collected(collector.rights, failures, target.source.status, {s.name: s.status for s in target.all_steps()})
 
 
 # --- Command line -----------------------------------------------------------
 
+EXIT_CODES = """exit codes:
+  0    the run completed and no step fell below the success threshold
+  1    a step fell below the threshold, or the run stopped early (a fatal error)
+  2    a bad config, option or command line
+  3    minigest could not write its own output (--status-file, --failures)
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM)"""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: close everything, report, exit 143."""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``minigest run CONFIG`` and ``minigest check CONFIG``; returns the exit code."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as exc:  # from the first line on, Ctrl-C is an exit code, not a traceback
+        sys.stderr.write("minigest: interrupted\n")
+        return 143 if isinstance(exc, Terminated) else 130
+
+
+def _parser() -> Any:
     import argparse
 
     class Parser(argparse.ArgumentParser):
         def error(self, message: str) -> Any:  # one line, as every other error
-            self.exit(2, f"minigest: error: {message}\n")
+            self.exit(2, f"minigest: error: {message} (see minigest --help)\n")
 
-    parser = Parser(prog="minigest", description="Run or check a minigest workflow config.")
+    parser = Parser(prog="minigest", description="Run or check a minigest workflow config.",
+                    epilog="example:\n  minigest run connectors/samples/csv_catalog.json\n\n" + EXIT_CODES,
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"minigest {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the workflow a config describes")
-    check = commands.add_parser("check", help="build every step, test the connection, show what would run")
+    commands = parser.add_subparsers(dest="command", metavar="{run,check}")
+    run = commands.add_parser("run", help="run the workflow a config describes", epilog="example:\n  minigest run "
+                              "connectors/samples/csv_catalog.json --status-file run.json\n\n" + EXIT_CODES,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    check = commands.add_parser("check", help="build every step, test the connection, show what would run",
+                                epilog="example:\n  minigest check connectors/samples/csv_catalog.json",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     for command in (run, check):
         command.add_argument("config", help="a .json, .toml or .yaml config file")
         command.add_argument("--debug", action="store_true", help="show the traceback of an error")
+        command.add_argument("-v", "--verbose", action="store_true", help="log what minigest and connectors do")
+        command.add_argument("-q", "--quiet", action="store_true", help="log errors only")
     run.add_argument("--status-file", metavar="PATH", help="write the run's status as JSON to PATH")
     run.add_argument("--trace", action="store_true", help="follow each record through every step (stderr)")
     run.add_argument("--limit", type=int, metavar="N", help="stop after N source records")
     run.add_argument("--dry-run", action="store_true", help="run the source and processors only")
-    run.add_argument("--failures", metavar="PATH", help="write every failed input as JSON lines to PATH")
-    args = parser.parse_args(argv)
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # so 'type' can name modules next to the config, as python -m does
-    if args.command == "run":
-        if args.limit is not None and args.limit < 0:
-            parser.error("--limit must be 0 or more")
-        for option, path in (("--status-file", args.status_file), ("--failures", args.failures)):
-            if path and (Path(path).is_dir() or not Path(path).parent.is_dir()):
-                parser.error(f"{option} {path}: not a file in a folder that exists")
+    run.add_argument("--failures", metavar="PATH", help="write every failure with its input as JSON lines to PATH")
+    run.add_argument("--keep-partial", action="store_true", help="on Ctrl-C, keep the outputs written so far")
+    return parser
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    import signal
+
+    def terminate(number: int, frame: Any) -> None:
+        raise Terminated("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
+        return _command(_parser(), argv)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _command(parser: Any, argv: Sequence[str] | None) -> int:
+    import logging
+
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        return 2
+    for stream in (sys.stdout, sys.stderr):  # a name with bytes that are not text is escaped, never a crash
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("minigest: %(levelname)s: %(message)s"))
+    log = logger()
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG if args.debug else logging.INFO if args.verbose else
+                 logging.ERROR if args.quiet else logging.WARNING)
+    try:
+        if args.command == "run":
+            if args.limit is not None and args.limit < 0:
+                parser.error("--limit must be 0 or more")
+            for option, path in (("--status-file", args.status_file), ("--failures", args.failures)):
+                if path and (Path(path).is_dir() or not Path(path).parent.is_dir()):
+                    parser.error(f"{option} {path}: not a file in a folder that exists")
         workflow = Workflow.from_file(args.config)
         return _check(workflow) if args.command == "check" else _run(workflow, args)
-    except KeyboardInterrupt:
-        sys.stderr.write("minigest: interrupted\n")
-        return 130
     except Exception as exc:
         return _fail(exc, args.debug)
+    finally:
+        log.removeHandler(handler)
 
 
 def _fail(exc: BaseException, debug: bool) -> int:
-    """One line on stderr; 2 for a config problem, 1 for a run that could not finish."""
+    """One line on stderr; 2 for a config problem, 3 for minigest's own output, 1 for a run that stopped."""
     if debug:
         import traceback
 
         traceback.print_exc()
     text = str(exc) if isinstance(exc, MinigestError) else f"{type(exc).__name__}: {exc}"
     sys.stderr.write(f"minigest: error: {_clip(' '.join(text.split()), 1000)}\n")
-    return 2 if isinstance(exc, ConfigError) else 1
+    return 2 if isinstance(exc, ConfigError) else 3 if isinstance(exc, OutputError) else 1
 
 
 def _check(workflow: Workflow) -> int:
-    try:
-        workflow.source.test_connection()
-        connection = "ok"
-    except Exception as exc:
-        connection = f"failed: {type(exc).__name__}: {exc}"
-        sys.stderr.write(f"minigest: error: {workflow.source.name}.test_connection() {connection}\n")
-    finally:  # the other steps are neither run nor closed: closing a sink would write its (empty) output
-        workflow._close_all([workflow.source], set())
+    """Build every step, test each connection (the source's, and any sink's that has one), say what would run."""
+    problem = None
+    for step in workflow.all_steps():
+        test = getattr(step, "test_connection", None)
+        try:
+            if callable(test) and problem is None:
+                test()
+        except Exception as exc:
+            problem = f"{step.name}: {type(exc).__name__}: {exc}"
+    # only the source is closed: closing a sink would write its (empty) output
+    workflow.source._call("close()", workflow.source.close)
     for step in workflow.all_steps():
         print(f"{_kind(step):<10} {step.name} ({type(step).__module__}.{type(step).__qualname__})")
     print(f"threshold  {workflow.success_threshold:g}%")
+    if workflow.service_spec is not None:
+        print(f"roles      {', '.join(workflow.service_spec.roles())} (the source's 'kind' picks one)")
     topology = getattr(workflow.source, "topology", None)
     if topology is not None:
         print(render_topology(topology))
-    print(f"connection {connection}")
-    return 0 if connection == "ok" else 1
+    print("connection ok" if problem is None else f"connection failed: {problem}")
+    return 0 if problem is None else 1
 
 
 def _run(workflow: Workflow, args: Any) -> int:
@@ -1412,25 +1967,26 @@ def _run(workflow: Workflow, args: Any) -> int:
     trace = sys.stderr if args.trace else None
     progress = sys.stderr if sys.stderr.isatty() and not args.trace else None
     try:
-        with open(args.failures, "w", encoding="utf-8") if args.failures else contextlib.nullcontext() as failures:
-            workflow.execute(limit=args.limit, dry_run=args.dry_run, trace=trace, failures=failures, progress=progress)
-    except KeyboardInterrupt:
-        code = 130
+        workflow.execute(limit=args.limit, dry_run=args.dry_run, trace=trace, failures=args.failures,
+                         progress=progress, keep_partial=args.keep_partial)
+    except KeyboardInterrupt as exc:
+        code = 143 if isinstance(exc, Terminated) else 130
     except Exception as exc:
         code = _fail(exc, args.debug)
     to_stdout = any(isinstance(step, JsonLinesSink) and step.path is None for step in workflow.steps)
-    workflow.print_status(sys.stderr if to_stdout else sys.stdout)  # keep stdout for the records
+    with contextlib.suppress(BrokenPipeError):
+        workflow.print_status(sys.stderr if to_stdout else sys.stdout)  # keep stdout for the records
     if args.status_file:
         import json
 
         try:
             writer = AtomicWriter(args.status_file)
-            json.dump(workflow.status_dict(), writer.file, indent=2)
+            json.dump(workflow.status_dict(), writer.file, indent=2, ensure_ascii=True)
             writer.commit()
         except OSError as exc:
-            sys.stderr.write(f"minigest: error: --status-file {args.status_file}: {exc}\n")
-            code = code or 2
-    return code or (1 if workflow.failing_steps() else 0)
+            sys.stderr.write(f"minigest: error: --status-file {args.status_file}: {exc.strerror or exc}\n")
+            code = code or 3
+    return code or workflow.exit_code()
 
 
 if __name__ == "__main__":

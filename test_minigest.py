@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import itertools
 import json
 import os
 import re
@@ -26,7 +28,9 @@ from minigest import (
     JsonLinesSink,
     ListSink,
     ListSource,
+    MinigestError,
     NodeStage,
+    OutputError,
     Processor,
     ServiceTopology,
     Sink,
@@ -34,6 +38,7 @@ from minigest import (
     StackTraceError,
     Stage,
     Status,
+    Step,
     TopologyNode,
     TopologyRunnerMixin,
     Workflow,
@@ -95,7 +100,7 @@ class ListStage(Stage):
     def __init__(self) -> None:
         super().__init__()
         self.staged: list[Any] = []
-        self.closed = 0
+        self.closed = self.committed = 0
 
     def _run(self, record: Any) -> Iterable[Either[Any]]:
         if record == 2:
@@ -104,6 +109,9 @@ class ListStage(Stage):
         self.staged.append(record)
         yield Either(right=record)
         yield Either(right=record)  # a stage may write several items per record
+
+    def commit(self) -> None:
+        self.committed += 1
 
     def close(self) -> None:
         self.closed += 1
@@ -116,12 +124,12 @@ class Loader(BulkSink):
         self.runs = 0
         self.loaded: list[Any] = []
         self.closed = 0
-        self.stage_closed_before_run: bool | None = None
+        self.stage_committed_before_run: bool | None = None
 
     def run(self) -> None:
         self.runs += 1
         if self.stage is not None:
-            self.stage_closed_before_run = self.stage.closed == 1
+            self.stage_committed_before_run = self.stage.committed == 1
             self.loaded = list(self.stage.staged)
             self.status.records += len(self.loaded)
 
@@ -230,18 +238,21 @@ def test_step_defaults() -> None:
     assert step.name == "AddOne"
     assert isinstance(step.status, Status) and step.status.records == 0
     assert AddOne.create({}).name == "AddOne"
-    step.close()  # does nothing, must not raise
-    source = ListSource([])
-    source.prepare()
-    source.test_connection()
+    assert step.commit() is None and step.close() is None  # they do nothing...
+    source = ListSource([1])
+    assert source.prepare() is None and source.test_connection() is None
+    assert list(source.run()) == [1]  # ...and leave the step working
+    assert step.run(1) == 2 and step.status.records == 1
 
 
 def test_only_iter_run_and_bulk_run_are_abstract() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"abstract method '?_iter"):
         Source()  # type: ignore[abstract]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"abstract method '?_run"):
         Processor()  # type: ignore[abstract]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"abstract method '?_run"):
+        Stage()  # type: ignore[abstract]
+    with pytest.raises(TypeError, match=r"abstract method '?run"):
         BulkSink()  # type: ignore[abstract]
 
 
@@ -337,7 +348,7 @@ def test_stage_counts_rights_records_lefts_and_keeps_records() -> None:
     assert stage.status.records == 4  # two rights per staged record
     assert stage.status.failure_count == 1
     assert loader.runs == 1 and loader.loaded == [3, 4]
-    assert loader.stage_closed_before_run is True
+    assert loader.stage_committed_before_run is True
     assert stage.closed == 1 and loader.closed == 1
 
 
@@ -400,7 +411,7 @@ def test_status_keeps_counts_and_only_the_first_failures() -> None:
     assert status.calculate_success() == 50.0
     out = io.StringIO()
     workflow.print_status(out)
-    assert "2500" in out.getvalue()
+    assert re.search(r"\| NumbersSource +\| Source +\| 2,500 +\| 0 +\| 0 +\| 2,500 +\| 50\.0%", out.getvalue())
 
 
 def test_success_formula() -> None:
@@ -428,15 +439,15 @@ def test_huge_error_texts_are_capped() -> None:
 def test_workflow_rejects_bad_step_lists() -> None:
     with pytest.raises(ValueError, match="last"):
         Workflow(ListSource([]), [ListSink(), AddOne()])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="ListSink must be the last step, found at position 1"):
         Workflow(ListSource([]), [ListSink(), ListSink()])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="ListStage must be the last step"):
         Workflow(ListSource([]), [ListStage(), ListSink()])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="step 1 must be a Processor, Sink or Stage"):
         Workflow(ListSource([]), [Loader()])  # type: ignore[list-item]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="bulk_sink must be a BulkSink"):
         Workflow(ListSource([]), [], AddOne())  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="the source must be a Source"):
         Workflow(AddOne(), [])  # type: ignore[arg-type]
 
 
@@ -470,7 +481,11 @@ def test_print_status_report() -> None:
         assert header in text
     assert re.search(r"\| From\s+\| Entity Name\s+\| Message\s+\| Stack Trace\s+\|", text)
     assert "| NumbersSource" in text
-    assert "more failures not shown (152 in all)" in text  # 150 source + 13 left + 7 raised; 100 rows
+    assert re.search(r"\| NumbersSource +\| 0 +\| divisible ", text)  # 150 alike failures: one row
+    assert re.search(r"\| +\| \(and 149 more\) +\|", text)
+    one_row = io.StringIO()
+    workflow.print_status(one_row, max_rows=1)
+    assert "... 2 more failures not shown (152 in all; --failures PATH writes every one)" in one_row.getvalue()
     assert "Workflow success:" in text
 
 
@@ -594,11 +609,12 @@ def test_trace_follows_each_record() -> None:
     assert "Picky: failed, unlucky" in text
 
 
-def test_failures_file_gets_every_failed_input() -> None:
-    out = io.StringIO()
+def test_failures_file_gets_every_failed_input(tmp_path: Path) -> None:
+    out = tmp_path / "failures.jsonl"
     Workflow(MixedSource(), [Picky(), ListSink()]).execute(failures=out)
-    Workflow(ListSource([13]), [Picky()]).execute(failures=out)
-    entries = [json.loads(line) for line in out.getvalue().splitlines()]
+    Workflow(ListSource([13]), [Picky()]).execute(failures=tmp_path / "second.jsonl")
+    entries = [json.loads(line) for name in ("failures.jsonl", "second.jsonl")
+               for line in (tmp_path / name).read_text().splitlines()]
     assert [entry["step"] for entry in entries] == ["MixedSource", "MixedSource", "Picky"]
     assert entries[2] == {"step": "Picky", "name": "13", "error": "unlucky", "stack_trace": None, "record": 13}
 
@@ -872,42 +888,44 @@ def test_config_files_json_toml_yaml(tmp_path: Path) -> None:
     assert Workflow.from_file(tmp_path / "c.yaml").source.count == 3  # type: ignore[attr-defined]
 
 
-def test_config_errors_name_the_file_and_key(tmp_path: Path) -> None:
+CONFIG_ERRORS = {
+    '{"sourse": {}}': r"bad.json: unknown key 'sourse'",
+    '{"processors": []}': r"'source' is required",
+    '{"source": {"type": "test_minigest.Nope"}}': r"source.type: module 'test_minigest' has no attribute 'Nope'",
+    '{"source": {"type": "no_such_pkg.Source"}}': r"source.type: no module named 'no_such_pkg'",
+    '{"source": {"type": "os.path; rm -rf"}}': r"not a dotted Python path",
+    '{"source": {"type": "test_minigest.AddOne"}}': r"is not a Source class",
+    '{"source": {"type": "test_minigest.NumbersSource", "options": {"cnt": 1}}}': r"source: .*cnt",
+    '{"source": {"type": "minigest.ListSource"}, "processors": [{"type": "minigest.ListSink", "x": 1}]}':
+        r"processors\[0\]: unknown key 'x'",
+    '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": 150}}':
+        r"workflow: success_threshold",
+    '{"source": {"type": "minigest.ListSource"}, "workflow": {"threshold": 1}}': r"unknown key 'threshold'",
+    '{"source": ': r"bad.json:1:\d+: invalid JSON",
+    '{"source": {"type": "minigest.ListSource"}, "source": {}}': r"bad.json:1: the key 'source' is given twice",
+    '{"source": {"type": "minigest.ListSource", "options": []}}': r"source.options: must be a mapping",
+    '{"source": {"type": "minigest.ListSource", "options": 0}}': r"source.options: must be a mapping",
+    '{"source": {"type": "minigest.ListSource", "name": 7}}': r"source.name: must be a non-empty string",
+    '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": true}}':
+        r"success_threshold must be a number",
+    '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": "90"}}':
+        r"success_threshold must be a number",
+    '{"source": {"type": "minigest.ListSource"}, "workflow": {"max_failures_kept": "lots"}}':
+        r"workflow: max_failures_kept must be a whole number",
+    '{"source": {"type": "minigest.ListSource"}, "workflow": {"max_failures_kept": -5}}':
+        r"max_failures_kept must be a whole number, 0 or more",
+    '{"source": {"type": "minigest.ListSource"}, "bulk_sink": {"type": "test_minigest.Loader"}}':
+        r"'bulk_sink' loads what a 'stage' wrote",
+    '{"source": {"type": "test_minigest.Raising"}}': r"source: Raising: count must be positive",
+}
+
+
+@pytest.mark.parametrize(("text", "pattern"), CONFIG_ERRORS.items(), ids=range(len(CONFIG_ERRORS)))
+def test_config_errors_name_the_file_and_key(tmp_path: Path, text: str, pattern: str) -> None:
     path = tmp_path / "bad.json"
-    cases = {
-        '{"sourse": {}}': r"bad.json: unknown key 'sourse'",
-        '{"processors": []}': r"'source' is required",
-        '{"source": {"type": "test_minigest.Nope"}}': r"source.type: module 'test_minigest' has no attribute 'Nope'",
-        '{"source": {"type": "no_such_pkg.Source"}}': r"source.type: no module named 'no_such_pkg'",
-        '{"source": {"type": "os.path; rm -rf"}}': r"not a dotted Python path",
-        '{"source": {"type": "test_minigest.AddOne"}}': r"is not a Source class",
-        '{"source": {"type": "test_minigest.NumbersSource", "options": {"cnt": 1}}}': r"source: .*cnt",
-        '{"source": {"type": "minigest.ListSource"}, "processors": [{"type": "minigest.ListSink", "x": 1}]}':
-            r"processors\[0\]: unknown key 'x'",
-        '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": 150}}':
-            r"workflow: success_threshold",
-        '{"source": {"type": "minigest.ListSource"}, "workflow": {"threshold": 1}}': r"unknown key 'threshold'",
-        '{"source": ': r"bad.json:1:\d+: invalid JSON",
-        '{"source": {"type": "minigest.ListSource"}, "source": {}}': r"bad.json: the key 'source' is given twice",
-        '{"source": {"type": "minigest.ListSource", "options": []}}': r"source.options: must be a mapping",
-        '{"source": {"type": "minigest.ListSource", "options": 0}}': r"source.options: must be a mapping",
-        '{"source": {"type": "minigest.ListSource", "name": 7}}': r"source.name: must be a non-empty string",
-        '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": true}}':
-            r"success_threshold must be a number",
-        '{"source": {"type": "minigest.ListSource"}, "workflow": {"success_threshold": "90"}}':
-            r"success_threshold must be a number",
-        '{"source": {"type": "minigest.ListSource"}, "workflow": {"max_failures_kept": "lots"}}':
-            r"workflow: max_failures_kept must be a whole number",
-        '{"source": {"type": "minigest.ListSource"}, "workflow": {"max_failures_kept": -5}}':
-            r"max_failures_kept must be a whole number, 0 or more",
-        '{"source": {"type": "minigest.ListSource"}, "bulk_sink": {"type": "test_minigest.Loader"}}':
-            r"'bulk_sink' loads what a 'stage' wrote",
-        '{"source": {"type": "test_minigest.Raising"}}': r"source: Raising: count must be positive",
-    }
-    for text, pattern in cases.items():
-        path.write_text(text)
-        with pytest.raises(ConfigError, match=pattern):
-            Workflow.from_file(path)
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=pattern):
+        Workflow.from_file(path)
 
 
 class Raising(ListSource):
@@ -1096,7 +1114,7 @@ def test_interrupted_json_lines_output_has_only_complete_lines(tmp_path: Path) -
     target = tmp_path / "out.jsonl"
     workflow = Workflow(ListSource([{"n": i} for i in range(10)] + [3]), [InterruptAt(3), JsonLinesSink(str(target))])
     with pytest.raises(KeyboardInterrupt):
-        workflow.execute()
+        workflow.execute(keep_partial=True)
     text = target.read_text()
     assert text.endswith("\n")
     assert [json.loads(line)["n"] for line in text.splitlines()] == list(range(10))
@@ -1147,9 +1165,12 @@ class Slow(minigest.Source):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_real_ctrl_c_closes_everything_and_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signal_name", "code", "keep_partial"), [("SIGINT", 130, False), ("SIGTERM", 143, False),
+                                                                   ("SIGINT", 130, True)])
+def test_a_real_signal_closes_everything_reports_and_keeps_the_previous_output(
+    tmp_path: Path, signal_name: str, code: int, keep_partial: bool
+) -> None:
     import signal
-    import time
 
     (tmp_path / "slowsource.py").write_text(SLOW_SOURCE)
     config = {
@@ -1157,22 +1178,29 @@ def test_real_ctrl_c_closes_everything_and_exits_130(tmp_path: Path) -> None:
         "sink": {"type": "minigest.JsonLinesSink", "options": {"path": "out.jsonl"}},
     }
     (tmp_path / "run.json").write_text(json.dumps(config))
+    (tmp_path / "out.jsonl").write_text('{"previous": true}\n')
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "minigest.py"), "run", "run.json", "--status-file", "status.json"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    time.sleep(1.0)
-    process.send_signal(signal.SIGINT)
+    command = [sys.executable, str(ROOT / "minigest.py"), "run", "run.json", "--status-file", "status.json", "--trace"]
+    process = subprocess.Popen(command + (["--keep-partial"] if keep_partial else []), cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    while "#3 " not in process.stderr.readline():  # wait until records flow, not for a fixed time
+        pass
+    process.send_signal(getattr(signal, signal_name))
     out, err = process.communicate(timeout=30)
-    assert process.returncode == 130, err
+    assert process.returncode == code, err
     assert "Traceback" not in err
-    assert "interrupted" in out
-    lines = (tmp_path / "out.jsonl").read_text().splitlines()
-    assert lines and [json.loads(line)["n"] for line in lines] == list(range(len(lines)))
+    assert "stopped: interrupted" in out
     status = json.loads((tmp_path / "status.json").read_text())
     assert status["interrupted"] is True
-    assert status["steps"][1]["records"] == len(lines)
+    assert status["steps"][1]["records"] >= 2
+    lines = (tmp_path / "out.jsonl").read_text().splitlines()
+    if keep_partial:
+        assert [json.loads(line)["n"] for line in lines] == list(range(status["steps"][1]["records"]))
+    else:
+        assert lines == ['{"previous": true}']  # the previous output is exactly as it was
+        assert status["outputs_left_as_they_were"] == ["JsonLinesSink"]
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == []  # no temporary file
 
 
 def test_topology_source_that_skips_super_init_gets_a_clear_failure() -> None:
@@ -1272,16 +1300,16 @@ def test_a_step_returning_junk_is_named_as_the_cause() -> None:
             yield 42
 
     workflow = run(ListSource([1]), [Junk()])
-    assert workflow.steps[0].status.failures[0].error == "_run returned 'oops', not an Either or None"
+    assert workflow.steps[0].status.failures[0].error == "Junk._run returned 'oops', not an Either or None"
     trace = io.StringIO()
     Workflow(ListSource([1]), [JunkStage()]).execute(trace=trace)
     assert "JunkStage: failed, TypeError: JunkStage._run yielded 42, not an Either" in trace.getvalue()
 
 
-def test_not_an_either_keeps_the_item_for_the_failures_file() -> None:
-    out = io.StringIO()
+def test_not_an_either_keeps_the_item_for_the_failures_file(tmp_path: Path) -> None:
+    out = tmp_path / "failures.jsonl"
     Workflow(MixedSource(), [ListSink()]).execute(failures=out)
-    first = json.loads(out.getvalue().splitlines()[0])
+    first = json.loads(out.read_text().splitlines()[0])
     assert first["name"] == "Not an Either" and first["record"] == "not wrapped"
 
 
@@ -1328,7 +1356,10 @@ def test_json_lines_are_strict_json() -> None:
 def test_cli_check_reports_a_failed_connection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write_config(tmp_path, source={"type": "test_minigest.Unreachable"})
     assert minigest.main(["check", str(path)]) == 1
-    assert capsys.readouterr().err == "minigest: error: Unreachable.test_connection() failed: OSError: no route\n"
+    captured = capsys.readouterr()
+    assert captured.err == ""  # said once, on stdout with the rest of the check
+    assert captured.out.count("no route") == 1
+    assert "connection failed: Unreachable: OSError: no route" in captured.out
 
 
 class Unreachable(ListSource):
@@ -1342,7 +1373,8 @@ def test_report_tables_align_wide_characters() -> None:
     workflow.print_status(out)
     failures = out.getvalue().split("\nFailures\n", 1)[1].split("Workflow success")[0]
     lines = [line for line in failures.splitlines() if line.startswith(("|", "+"))]
-    assert "東京" in failures and len({minigest._width(line) for line in lines}) == 1
+    wide = set("東京壊れた")  # each of these takes two columns on a terminal
+    assert "東京" in failures and len({len(line) + sum(char in wide for char in line) for line in lines}) == 1
 
 
 def test_a_stage_that_yields_nothing_still_walks_the_children() -> None:
@@ -1411,3 +1443,376 @@ def test_atomic_writer_leaves_no_temporary_file_when_the_rename_fails(tmp_path: 
     with pytest.raises(OSError):
         writer.commit()
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+# --- The redesign: each rule, with a test a regression would break ------------------------------
+
+
+class FatalStage(Stage):
+    def _run(self, record: Any) -> Iterable[Either[Any]]:
+        raise WorkflowFatalError("the target went away")
+
+
+def test_a_fatal_error_in_a_stage_is_one_failure_of_the_stage_only() -> None:
+    add_one, stage = AddOne(), FatalStage()
+    workflow = Workflow(ListSource([1, 2]), [add_one, stage])
+    with pytest.raises(WorkflowFatalError, match="the target went away"):
+        workflow.execute()
+    assert add_one.status.failure_count == 0 and add_one.status.records == 1
+    assert stage.status.failure_count == 1
+    assert workflow.source.status.failure_count == 0
+    assert workflow.stopped == "WorkflowFatalError: the target went away"
+
+
+def test_outputs_are_committed_by_the_workflow_not_by_interpreter_state(tmp_path: Path) -> None:
+    target = tmp_path / "out.jsonl"
+    try:
+        raise ValueError("an unrelated error the caller is handling")
+    except ValueError:
+        Workflow(ListSource([1, 2]), [JsonLinesSink(target)]).execute()  # run inside an except block
+    assert target.read_text().splitlines() == ["1", "2"]
+
+
+class MissingPath(ListSource):
+    def prepare(self) -> None:
+        raise InvalidSourceException("MissingPath: /nowhere does not exist")
+
+
+@pytest.mark.parametrize("how", ["bad path", "fatal", "interrupt", "prepare crash"])
+def test_a_run_that_stops_leaves_the_previous_output_exactly_as_it_was(tmp_path: Path, how: str) -> None:
+    target = tmp_path / "out.jsonl"
+    target.write_text("previous\n")
+
+    class Crashing(ListSource):
+        def prepare(self) -> None:
+            raise OSError("the disk is not there")
+
+    source = {"bad path": MissingPath([1]), "prepare crash": Crashing([1])}.get(how, ListSource([1, 2, 3, 4]))
+    middle: list[Step] = {"fatal": [FatalAt(3)], "interrupt": [InterruptAt(3)]}.get(how, [])
+    workflow = Workflow(source, [*middle, JsonLinesSink(target)])
+    with contextlib.suppress(MinigestError, KeyboardInterrupt):
+        workflow.execute()
+    assert target.read_text() == "previous\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["out.jsonl"]  # no temporary file left
+    assert workflow.stopped and workflow.exit_code() == 1
+    assert workflow.status_dict()["outputs_left_as_they_were"] == ["JsonLinesSink"]
+    out = io.StringIO()
+    workflow.print_status(out)
+    assert "outputs left as they were: JsonLinesSink" in out.getvalue()
+
+
+def test_a_failed_commit_fails_the_run_and_the_bulk_sink_does_not_run() -> None:
+    class Unwritable(ListStage):
+        def commit(self) -> None:
+            raise OSError(28, "No space left on device")
+
+    stage, loader = Unwritable(), Loader()
+    workflow = Workflow(ListSource([1, 3]), [stage], loader)
+    workflow.execute()
+    assert stage.status.failure_count == 1 and "commit() failed: OSError" in stage.status.failures[0].error
+    assert loader.runs == 0 and loader.closed == 1
+    assert workflow.stopped == "Unwritable could not commit its output" and workflow.exit_code() == 1
+    assert workflow.status_dict()["steps"][2]["state"] == "not run"
+
+
+def test_the_bulk_sink_is_handed_the_stage_it_loads_from() -> None:
+    stage, loader = ListStage(), Loader()
+    run(ListSource([1, 3]), [stage], loader)
+    assert loader.stage is stage and loader.loaded == [1, 3]
+
+
+@pytest.mark.parametrize("left", ["row 2 is bad", ValueError("row 2 is bad"), 42])
+def test_a_left_that_is_not_a_stack_trace_error_is_one_failure_with_the_users_words(left: Any) -> None:
+    workflow = run(ListSource([1, Either(left=left), 3]), [ListSink()])
+    status = workflow.source.status
+    assert status.failure_count == 1 and status.records == 2  # the source went on after it
+    assert str(left) in status.failures[0].error
+    assert workflow.steps[0].records == [1, 3]  # type: ignore[attr-defined]
+
+
+def test_stack_trace_error_fields_always_hold_text() -> None:
+    error = StackTraceError(name=7, error=ValueError("boom"))  # type: ignore[arg-type]
+    assert (error.name, error.error) == ("7", "ValueError: boom")
+    workflow = run(ListSource([Either(left=error)]), [])
+    assert workflow.source.status.failure_count == 1
+    assert workflow.source.status.failures[0].error == "ValueError: boom"
+
+
+def test_a_workflow_runs_once() -> None:
+    sink = ListSink()
+    workflow = Workflow(ListSource([1, 2]), [sink])
+    workflow.execute()
+    with pytest.raises(MinigestError, match="already run; build a new one"):
+        workflow.execute()
+    assert sink.records == [1, 2] and sink.status.records == 2
+
+
+def test_the_sampler_times_the_first_records_then_one_in_every_and_scales_up() -> None:
+    sampler = minigest._Sampler(first=10, every=4)
+    plain, timed = "plain", "timed"
+    for seen in (0, 1, 9, 10, 11, 13, 14, 100, 1001):
+        chosen = list(itertools.islice(sampler.chains(plain, timed), seen))
+        assert chosen.count(timed) == sampler.timed(seen)
+        assert sampler.scale(float(chosen.count(timed)), seen) == pytest.approx(seen)  # 1 s per timed record
+
+
+def test_per_step_time_is_sampled_and_scaled_up_to_every_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [0.0]
+    monkeypatch.setattr(minigest.time, "perf_counter", lambda: clock[0])
+
+    class OneSecond(Processor):
+        def _run(self, record: Any) -> Either[Any]:
+            clock[0] += 1.0  # every record costs exactly one (fake) second
+            return Either(right=record)
+
+    step = OneSecond()
+    Workflow(ListSource(range(5_000)), [step]).execute()
+    assert step.status.seconds == pytest.approx(5_000)  # 1,000 + 4,000 / 64 timed, scaled up to all 5,000
+
+
+def test_create_and_from_file_build_the_subclass(tmp_path: Path) -> None:
+    class MyWorkflow(Workflow):
+        pass
+
+    config = {"source": {"type": "minigest.ListSource"}}
+    assert type(MyWorkflow.create(config)) is MyWorkflow
+    (tmp_path / "w.json").write_text(json.dumps(config))
+    assert type(MyWorkflow.from_file(tmp_path / "w.json")) is MyWorkflow
+
+
+def test_errors_share_one_base_and_diagnostics_go_to_the_minigest_logger() -> None:
+    for error in (ConfigError, InvalidSourceException, WorkflowExecutionError, WorkflowFatalError, OutputError):
+        assert issubclass(error, minigest.MinigestError)
+    assert "MinigestError" in minigest.__all__
+    assert minigest.logger().name == "minigest"
+
+
+def test_a_source_cut_short_by_the_limit_cleans_up_before_it_commits() -> None:
+    events: list[str] = []
+
+    class Tidy(Source):
+        def _iter(self) -> Iterator[Either[int]]:
+            try:
+                yield from (Either(right=i) for i in range(10))
+            finally:
+                events.append("iterator closed")
+
+        def commit(self) -> None:
+            events.append("commit")
+
+    Workflow(Tidy(), [ListSink()]).execute(limit=2)
+    assert events == ["iterator closed", "commit"]
+
+
+def test_trace_and_failures_file_both_see_every_failure(tmp_path: Path) -> None:
+    trace = io.StringIO()
+    Workflow(ListSource([13, 1]), [Picky(), ListSink()]).execute(trace=trace, failures=tmp_path / "f.jsonl")
+    assert "Picky: failed, unlucky" in trace.getvalue()
+    assert json.loads((tmp_path / "f.jsonl").read_text())["error"] == "unlucky"
+
+
+def test_observers_are_set_up_only_when_asked_for() -> None:
+    plain = Workflow(ListSource([1]), [AddOne()])
+    plain.execute()
+    assert all(step.observers == () for step in plain.all_steps())
+
+    class Seen(minigest.Observer):
+        def __init__(self) -> None:
+            self.events: list[str] = []
+
+        def record(self, number: int, record: Any) -> None:
+            self.events.append(f"record {number}")
+
+        def step(self, step: Step, result: Any) -> None:
+            self.events.append(f"{step.name} -> {result}")
+
+        def output(self, record: Any) -> None:
+            self.events.append(f"out {record}")
+
+    seen = Seen()
+    Workflow(ListSource([1, -1]), [Picky(), AddOne()]).execute(observers=[seen])
+    assert seen.events == ["record 1", "Picky -> 1", "AddOne -> 2", "out 2", "record 2", "Picky -> FILTERED"]
+
+
+def test_progress_shows_only_the_steps_that_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [0.0]
+    monkeypatch.setattr(minigest.time, "perf_counter", lambda: now[0])
+
+    class Ticking(Processor):
+        def _run(self, record: Any) -> Either[Any]:
+            now[0] += 1.0
+            return Either(right=record)
+
+    out = io.StringIO()
+    Workflow(ListSource(range(5)), [Ticking(), ListSink()]).execute(dry_run=True, progress=out)
+    assert "Ticking" in out.getvalue() and "ListSink" not in out.getvalue()
+
+
+# --- Options, config files and the command line as a user meets them -------------------------------
+
+
+class Counted(Source):
+    """A user's source with typed options, as a one-off connector writer would write it."""
+
+    def __init__(self, n: int, patterns: list[str] | None = None, ratio: float = 1.0, where: Path | None = None,
+                 label: str = "x") -> None:
+        super().__init__()
+        self.n, self.patterns, self.ratio, self.where, self.label = n, patterns, ratio, where, label
+
+    def _iter(self) -> Iterator[Either[int]]:
+        yield from (Either(right=i) for i in range(self.n))
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"n": "5"}, "Counted: option 'n' must be int, got '5'"),
+    ({"n": 5, "pattern": ["a"]}, "unknown option 'pattern' (valid options: n, patterns, ratio, where, label); "
+                                 "did you mean 'patterns'?"),
+    ({}, "Counted: option 'n' is required"),
+    ({"n": True}, "option 'n' must be int, got True"),
+    ({"n": 1, "patterns": ["a", 3]}, "option 'patterns' must be list[str] | None, got ['a', 3]"),
+    ({"n": 1, "label": False}, "option 'label' must be str, got False (YAML reads yes/no/on/off as booleans"),
+])
+def test_options_are_checked_from_the_constructors_annotations(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidSourceException) as caught:
+        Counted.create(options)
+    assert message in str(caught.value)
+
+
+def test_options_of_the_right_type_are_taken_and_paths_become_paths() -> None:
+    source = Counted.create({"n": 2, "ratio": 3, "where": "data/x.csv", "patterns": ["a"]})
+    assert (source.n, source.ratio, source.patterns) == (2, 3, ["a"])
+    assert source.where == Path("data/x.csv")
+
+
+def test_a_mistyped_option_fails_at_check_not_halfway_through_the_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, source={"type": "test_minigest.Counted", "options": {"n": "5"}})
+    assert minigest.main(["check", str(path)]) == 2
+    assert "source: Counted: option 'n' must be int, got '5'" in capsys.readouterr().err
+
+
+def test_service_name_is_passed_only_to_a_source_that_takes_it() -> None:
+    workflow = Workflow.create({"source": {"type": "minigest.ListSource", "service_name": "svc"}})
+    assert isinstance(workflow.source, ListSource)
+    numbers = Workflow.create({"source": {"type": "test_minigest.NumbersSource", "service_name": "svc"}})
+    assert numbers.source.service_name == "svc"  # type: ignore[attr-defined]
+
+
+def test_environment_variables_are_substituted_in_strings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINIGEST_COUNT_LABEL", "from-env")
+    config = {"source": {"type": "test_minigest.Counted",
+                         "options": {"n": 1, "label": "${MINIGEST_COUNT_LABEL}/${MINIGEST_UNSET:-fallback}"}}}
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    assert Workflow.from_file(tmp_path / "c.json").source.label == "from-env/fallback"  # type: ignore[attr-defined]
+    config["source"]["options"]["label"] = "${MINIGEST_UNSET}"  # type: ignore[index]
+    (tmp_path / "c.json").write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match=r"c.json: source.options.label: the environment variable MINIGEST_UNSET "
+                                          r"is not set"):
+        Workflow.from_file(tmp_path / "c.json")
+
+
+def test_relative_paths_start_at_the_config_folder_and_types_are_found_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "local_steps.py").write_text("from test_minigest import Counted as LocalCounted\n")
+    config = {"source": {"type": "local_steps.LocalCounted", "options": {"n": 1, "where": "data/in.csv"}},
+              "sink": {"type": "minigest.JsonLinesSink", "options": {"path": "out.jsonl"}}}
+    (project / "run.json").write_text(json.dumps(config))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    workflow = Workflow.from_file(project / "run.json")
+    assert workflow.source.where == project / "data" / "in.csv"  # type: ignore[attr-defined]
+    workflow.execute()
+    assert (project / "out.jsonl").read_text() == "0\n"
+    config["source"]["type"] = "missing_steps.Counted"  # type: ignore[index]
+    (project / "run.json").write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match=f"no module named 'missing_steps' \\(searched .*{project.name}"):
+        Workflow.from_file(project / "run.json")
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("dup.yaml", "source:\n  type: minigest.ListSource\n  type: minigest.ListSink\n",
+     "dup.yaml:3: the key 'source.type' is given twice"),
+    ("dup.json", '{"source": {"type": "minigest.ListSource",\n "type": "x"}}',
+     "dup.json:2: the key 'source.type' is given twice"),
+    ("empty.json", "  \n", "empty.json: the config is empty"),
+    ("empty.yaml", "# nothing yet\n", "empty.yaml: the config must be a mapping at the top level, got NoneType"),
+    ("typo.json", '{"source": {"type": "test_minigest.Countd"}}', "has no attribute 'Countd'; did you mean 'Counted'?"),
+])
+def test_config_file_mistakes_are_one_clear_line(tmp_path: Path, name: str, text: str, message: str) -> None:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        Workflow.from_file(tmp_path / name)
+    assert message in str(caught.value)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "bom.json").write_bytes(b"\xef\xbb\xbf" + b'{"source": {"type": "minigest.ListSource"}}')
+    (tmp_path / "bom.toml").write_bytes(b"\xef\xbb\xbf" + b'[source]\ntype = "minigest.ListSource"\n')
+    for name in ("bom.json", "bom.toml"):
+        assert isinstance(Workflow.from_file(tmp_path / name).source, ListSource)
+
+
+def test_a_yaml_billion_laughs_is_refused_without_expanding_it(tmp_path: Path) -> None:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 12)]
+    (tmp_path / "laughs.yaml").write_text("\n".join(lines) + "\nsource: *a11\n")
+    with pytest.raises(ConfigError) as caught:
+        Workflow.from_file(tmp_path / "laughs.yaml")
+    assert len(str(caught.value)) < 400
+
+
+def test_yaml_hint_names_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "yaml", None)
+    (tmp_path / "c.yaml").write_text("source: {}\n")
+    with pytest.raises(ConfigError, match=r"pip install PyYAML\)"):
+        Workflow.from_file(tmp_path / "c.yaml")
+
+
+def test_help_shows_an_example_and_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--help"], ["run", "--help"]):
+        with pytest.raises(SystemExit) as caught:
+            minigest.main(argv)
+        assert caught.value.code == 0
+        out = capsys.readouterr().out
+        assert "example:" in out and "minigest run connectors/samples/csv_catalog.json" in out
+        assert "143 terminated (SIGTERM)" in out and "3    minigest could not write its own output" in out
+    assert minigest.main([]) == 2
+    assert "usage: minigest" in capsys.readouterr().err
+
+
+def test_verbose_and_quiet_set_the_minigest_loggers_level(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    class Chatty(ListSource):
+        def prepare(self) -> None:
+            minigest.logger().info("chatty is preparing")
+
+    path = write_config(tmp_path, source={"type": "test_minigest.ChattySource"})
+    globals()["ChattySource"] = Chatty
+    assert minigest.main(["run", str(path), "--verbose"]) == 0
+    assert "minigest: INFO: chatty is preparing" in capsys.readouterr().err
+    assert minigest.main(["run", str(path)]) == 0
+    assert "chatty is preparing" not in capsys.readouterr().err
+
+
+def test_check_lists_the_roles_of_a_service_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "spec_module.py").write_text(
+        "import minigest\n"
+        "ServiceSpec = minigest.ServiceSpec(metadata_source_class=minigest.ListSource,\n"
+        "                                   profiler_class='test_minigest.Counted')\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = write_config(tmp_path, source={"type": "spec_module"})
+    assert minigest.main(["check", str(path)]) == 0
+    assert "roles      metadata, profiler (the source's 'kind' picks one)" in capsys.readouterr().out
+    profiler = Workflow.create({"source": {"type": "spec_module", "kind": "profiler", "options": {"n": 2}}})
+    assert isinstance(profiler.source, Counted)
+    with pytest.raises(ConfigError, match=r"ServiceSpec of 'spec_module' has no 'lineage' role \(it has: metadata, "
+                                          r"profiler\)"):
+        Workflow.create({"source": {"type": "spec_module", "kind": "lineage"}})
+    with pytest.raises(ConfigError, match="'sideways' is not a role"):
+        Workflow.create({"source": {"type": "spec_module", "kind": "sideways"}})

@@ -12,7 +12,7 @@ import math
 import pytest
 
 
-@pytest.mark.parametrize("topic", ["core", "topology", "csv", "protobuf", "sqlite"])
+@pytest.mark.parametrize("topic", ["core", "topology", "csv", "protobuf", "openmetadata", "catalog", "sqlite"])
 def test_benchmark_runs_and_reports_figures(topic: str) -> None:
     module = importlib.import_module(f"bench_{topic}")
     rows = module.measure(quick=True)

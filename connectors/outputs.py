@@ -16,7 +16,6 @@ import datetime
 import json
 import os
 import sqlite3
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -37,33 +36,12 @@ from connectors.models import (
     TableUsage,
     kind_of,
 )
-from minigest import AtomicWriter, BulkSink, ConfigError, Either, StackTraceError, Stage, Step
+from minigest import BulkSink, ConfigError, Either, JsonLinesWriter, StackTraceError, Stage
 
 __all__ = ["FileStage", "SqliteBulkSink", "SCHEMA", "parse_staging_line"]
 
 
-def _path_option(owner: str, config: dict[str, Any], key: str, known: set[str], required: bool = True) -> str | None:
-    """A path option; a missing (when required) or empty one is a ConfigError (a ValueError) naming it."""
-    if not isinstance(config, dict):
-        raise ConfigError(f"{owner}: options must be a mapping, got {type(config).__name__}")
-    unknown = sorted(set(config) - known)
-    if unknown:
-        raise ConfigError(f"{owner}: unknown option {unknown[0]!r}")
-    value = config.get(key)
-    if value is None:
-        if required:
-            raise ConfigError(f"{owner}: option {key!r} is required")
-        return None
-    if isinstance(value, os.PathLike):
-        value = os.fspath(value)
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{owner}: option {key!r} must be a non-empty path, got {value!r}")
-    return value
-
-
 # --- The staging file -------------------------------------------------------
-
-_WORKFLOW_COMMITS = hasattr(Step, "commit")  # TRANSITIONAL, until minigest's Step.commit() is merged
 
 
 class FileStage(Stage):
@@ -75,20 +53,16 @@ class FileStage(Stage):
 
     def __init__(self, staging_file: str) -> None:
         super().__init__()
+        if not os.fspath(staging_file).strip():
+            raise ConfigError(f"{self.name}: option 'staging_file' must be a non-empty path")
         self.path = Path(staging_file)
-        self._writer: AtomicWriter | None = None
+        if not self.path.parent.is_dir():
+            folder = str(self.path.parent)
+            raise ConfigError(f"{self.name}: option 'staging_file': the folder {folder!r} does not exist")
+        self._writer: JsonLinesWriter | None = None
         self._committed: IO[str] | None = None  # what commit() renamed into place, open for reading
         self._identity: tuple[int, int] | None = None  # its (device, inode)
-
-    @classmethod
-    def create(cls, config: dict[str, Any]) -> FileStage:
-        """Options: staging_file (required), the JSON-lines file to write."""
-        staging_file = _path_option(cls.__name__, config, "staging_file", {"staging_file"})
-        assert staging_file is not None
-        folder = Path(staging_file).parent
-        if not folder.is_dir():
-            raise ConfigError(f"{cls.__name__}: option 'staging_file': the folder {str(folder)!r} does not exist")
-        return cls(staging_file)
+        self._broken: str | None = None  # the first write that failed: such a file is never committed
 
     def _run(self, record: Any) -> Iterator[Either[Any]]:
         try:
@@ -96,16 +70,21 @@ class FileStage(Stage):
         except ValueError as exc:
             yield Either(left=StackTraceError(name=type(record).__name__, error=str(exc)))
             return
-        line = json.dumps({"kind": kind, "fqn": record.fqn, "body": record.to_dict()}, ensure_ascii=False)
         if self._writer is None:  # created on first use, next to the staging file so the rename is atomic
-            self._writer = AtomicWriter(self.path)
-        self._writer.file.write(line + "\n")
+            self._writer = JsonLinesWriter(self.path)
+        try:
+            self._writer.write({"kind": kind, "fqn": record.fqn, "body": record.to_dict()})
+        except OSError as exc:  # a full disk: this record fails, and the file may now hold half a line
+            self._broken = self._broken or f"{type(exc).__name__}: {exc}"
+            raise
         yield Either(right=record)
 
     def commit(self) -> None:
         """The run completed: put this run's file in place (staging nothing gives an empty file)."""
-        writer = self._writer or AtomicWriter(self.path)
-        self._writer = None
+        writer, self._writer = self._writer or JsonLinesWriter(self.path), None
+        if self._broken is not None:
+            writer.discard()
+            raise OSError(f"{self.path} not written: a write failed during the run ({self._broken})")
         try:
             writer.file.flush()
             reader = open(writer.temporary, encoding="utf-8")  # noqa: SIM115 - kept open for the bulk sink
@@ -147,8 +126,6 @@ class FileStage(Stage):
 
     def close(self) -> None:
         """Drop an uncommitted file and a committed one's handle nobody took."""
-        if not _WORKFLOW_COMMITS and self._identity is None and sys.exc_info()[0] is None:
-            self.commit()  # TRANSITIONAL: a minigest without Step.commit() only closes steps
         committed, self._committed = self._committed, None
         try:
             self.discard()
@@ -251,13 +228,12 @@ class SqliteBulkSink(BulkSink):
         max_queries_per_day: int = 100,
     ) -> None:
         super().__init__()
-        if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, (int, float)) or busy_timeout < 0:
+        if busy_timeout < 0:
             raise ConfigError(f"{self.name}: option 'busy_timeout' must be seconds >= 0, got {busy_timeout!r}")
-        if isinstance(max_queries_per_day, bool) or not isinstance(max_queries_per_day, int) or max_queries_per_day < 0:
-            raise ConfigError(f"{self.name}: option 'max_queries_per_day' must be a whole number >= 0, "
-                              f"got {max_queries_per_day!r}")
-        if not isinstance(mark_deleted, bool):
-            raise ConfigError(f"{self.name}: option 'mark_deleted' must be true or false, got {mark_deleted!r}")
+        if max_queries_per_day < 0:
+            raise ConfigError(f"{self.name}: option 'max_queries_per_day' must be >= 0, got {max_queries_per_day!r}")
+        if not os.fspath(database).strip():
+            raise ConfigError(f"{self.name}: option 'database' must be a non-empty path")
         self.staging_file = None if staging_file is None else Path(staging_file)
         self.database = Path(database)
         self.mark_deleted = mark_deleted
@@ -266,28 +242,19 @@ class SqliteBulkSink(BulkSink):
         self.stage: Stage | None = None  # set by the Workflow before run()
         self.removed: list[str] = []  # the fqns mark_deleted removed in the last committed load
 
-    @classmethod
-    def create(cls, config: dict[str, Any]) -> SqliteBulkSink:
-        """Options: database (the SQLite file, required), staging_file, mark_deleted, busy_timeout..."""
-        known = {"staging_file", "database", "mark_deleted", "busy_timeout", "max_queries_per_day"}
-        database = _path_option(cls.__name__, config, "database", known)
-        staging_file = _path_option(cls.__name__, config, "staging_file", known, required=False)
-        others = {key: value for key, value in config.items() if key not in ("database", "staging_file")}
-        return cls(staging_file=staging_file, database=str(database), **others)
-
     # The load
 
     def run(self) -> None:
         opened = self._open_staged()
         if isinstance(opened, str):
-            self.status.failed(StackTraceError(self.name, opened))
+            self.fail(StackTraceError(self.name, opened))
             return
         where, lines = opened
         with lines:
             try:
                 connection = sqlite3.connect(str(self.database), timeout=self.busy_timeout, isolation_level=None)
             except sqlite3.Error as exc:
-                self.status.failed(StackTraceError(str(self.database), f"cannot open SQLite database "
+                self.fail(StackTraceError(str(self.database), f"cannot open SQLite database "
                                                                        f"{self.database}: {exc}"))
                 return
             try:
@@ -353,7 +320,7 @@ class SqliteBulkSink(BulkSink):
         if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
             reason += f" (waited {self.busy_timeout:g} s; option 'busy_timeout')"
         message = f"nothing loaded into {self.database} ({loaded} entities rolled back): {reason}"
-        self.status.failed(StackTraceError(str(self.database), message))
+        self.fail(StackTraceError(str(self.database), message))
 
     def _load(self, connection: sqlite3.Connection, where: str, lines: IO[str]) -> list[str]:
         """Each staging line: parse it, then store it inside a savepoint so a bad one leaves no trace.
@@ -367,11 +334,14 @@ class SqliteBulkSink(BulkSink):
             try:
                 entity = parse_staging_line(line)
             except ValueError as exc:
-                self.status.failed(StackTraceError(place, f"{place}: {exc}"))
+                self.fail(StackTraceError(place, f"{place}: {exc}"))
                 continue
-            if isinstance(entity, Contents):
-                contents.setdefault((entity.parent_fqn, entity.kind), set()).update(entity.names)
-                self.status.records += 1
+            if isinstance(entity, Contents):  # applied once every line is stored
+                if self.mark_deleted:
+                    contents.setdefault((entity.parent_fqn, entity.kind), set()).update(entity.names)
+                    self.status.records += 1
+                else:
+                    self.status.filter(entity.fqn, "mark_deleted is off: the catalog keeps what the source lost")
                 continue
             connection.execute("SAVEPOINT entity")
             try:
@@ -379,15 +349,13 @@ class SqliteBulkSink(BulkSink):
             except sqlite3.IntegrityError as exc:  # this entity only: the transaction goes on
                 connection.execute("ROLLBACK TO entity")
                 connection.execute("RELEASE entity")
-                self.status.failed(StackTraceError(entity.fqn, f"{place}: {entity.fqn} not loaded: {explain(exc)}"))
+                self.fail(StackTraceError(entity.fqn, f"{place}: {entity.fqn} not loaded: {explain(exc)}"), entity)
                 continue
             connection.execute("RELEASE entity")
             if stored is None:
                 self.status.records += 1
             else:
                 self.status.filter(entity.fqn, stored)
-        if not self.mark_deleted:
-            return []
         removed: list[str] = []
         for (parent_fqn, kind), names in contents.items():
             removed.extend(remove_unseen(connection, parent_fqn, kind, names))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -29,6 +30,7 @@ from connectors.models import (
 )
 from connectors.outputs import SCHEMA, FileStage, SqliteBulkSink
 from connectors.test_outputs import count, dump, load, staged
+from minigest import JsonLinesWriter, ListSource, Workflow, WorkflowExecutionError
 
 SCHEMA_FQN = "svc.sales.default"
 
@@ -95,6 +97,7 @@ def test_mark_deleted_off_keeps_everything(tmp_path: Path) -> None:
     load(staged(staging, tables("a", "b")), database)
     sink = load(staged(staging, [*tables("a"), Contents(SCHEMA_FQN, "table", ["a"])]), database, mark_deleted=False)
     assert sink.removed == [] and sink.status.warnings == 0
+    assert sink.status.filtered == 1 and "mark_deleted is off" in sink.status.filtered_details[0][1]
     assert len(table_fqns(database)) == 2
 
 
@@ -333,9 +336,10 @@ def test_a_catalog_locked_for_a_moment_is_waited_for(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("options", "message"), [
     ({"busy_timeout": -1}, "option 'busy_timeout' must be seconds >= 0"),
-    ({"busy_timeout": "5"}, "option 'busy_timeout' must be seconds >= 0"),
-    ({"max_queries_per_day": 1.5}, "option 'max_queries_per_day' must be a whole number"),
-    ({"mark_deleted": "yes"}, "option 'mark_deleted' must be true or false"),
+    ({"busy_timeout": "5"}, "option 'busy_timeout' must be .*, got '5'"),
+    ({"max_queries_per_day": 1.5}, "option 'max_queries_per_day' must be .*, got 1.5"),
+    ({"max_queries_per_day": -1}, "option 'max_queries_per_day' must be >= 0"),
+    ({"mark_deleted": "yes"}, "option 'mark_deleted' must be .*, got 'yes'"),
 ])
 def test_bad_catalog_options_are_config_errors(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -395,3 +399,109 @@ def test_a_staging_file_option_that_is_not_the_stages_file_is_refused(tmp_path: 
     sink.run()
     stage.close()
     assert "is not the file the stage writes" in sink.status.failures[0].error
+
+
+# --- In a Workflow: a stage that could not write, another job, a load that rolled back --------------
+
+
+def run_workflow(records: list[Any], staging: Path, database: Path, stage: FileStage | None = None,
+                 **options: Any) -> Workflow:
+    stage = stage or FileStage(str(staging))
+    workflow = Workflow(ListSource(records), [stage],
+                        bulk_sink=SqliteBulkSink(str(staging), database=str(database), **options))
+    workflow.execute()
+    return workflow
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(name for name in os.listdir(folder) if name.endswith(".tmp"))
+
+
+def test_a_stage_whose_writes_fail_commits_nothing_and_the_old_file_is_not_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staging, database = tmp_path / "staging.jsonl", tmp_path / "catalog.db"
+    staged(staging, tables("previous_run"))
+    previous = staging.read_bytes()
+    real_write = JsonLinesWriter.write
+
+    def disk_fills_up(self: JsonLinesWriter, record: Any) -> None:
+        if self.lines >= 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(self, record)
+
+    monkeypatch.setattr(JsonLinesWriter, "write", disk_fills_up)
+    workflow = run_workflow(tables("a", "b"), staging, database)
+    stage, sink = workflow.steps[0], workflow.bulk_sink
+    assert stage.status.failure_count == 4  # three records could not be written, then the commit refused
+    assert "not written: a write failed during the run" in stage.status.failures[-1].error
+    assert sink is not None and sink.status.records == 0
+    assert not database.exists()  # the previous run's staging file was not loaded
+    assert workflow.result_status() == 1
+    assert staging.read_bytes() == previous and leftovers(tmp_path) == []
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KB file system holding a previous staging file and filled to the last byte (root only)."""
+    for folder in mounted_tmpfs(tmp_path / "full", "64k"):
+        staged(folder / "staging.jsonl", tables("previous_run"))
+        with open(folder / "filler", "wb", buffering=0) as filler:
+            try:
+                while True:
+                    filler.write(b"x" * 512)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+        yield folder
+
+
+def test_a_staging_file_on_a_full_disk_fails_the_run_and_leaves_no_temporary_file(
+    tmp_path: Path, full_disk: Path
+) -> None:
+    staging, database = full_disk / "staging.jsonl", tmp_path / "catalog.db"
+    previous = staging.read_bytes()
+    for records in (tables("a"), tables(*(f"t{n}" for n in range(200)))):  # fits the buffer; does not
+        workflow = run_workflow(records, staging, database)
+        stage = workflow.steps[0]
+        assert stage.status.failure_count >= 1 and "commit()" in stage.status.failures[-1].error
+        assert workflow.stopped == "FileStage could not commit its output"
+        assert workflow.bulk_sink is not None and workflow.bulk_sink.status.records == 0
+        assert workflow.result_status() == 1
+        assert not database.exists()
+        assert staging.read_bytes() == previous
+        assert leftovers(full_disk) == []
+
+
+class RacedFileStage(FileStage):
+    """Job A's stage; right after it commits, job B renames its own staging file over the same path."""
+
+    def commit(self) -> None:
+        super().commit()
+        staged(self.path, tables("b_table"))
+
+
+def test_in_a_workflow_the_bulk_sink_loads_its_own_stages_file(tmp_path: Path) -> None:
+    staging, database = tmp_path / "staging.jsonl", tmp_path / "catalog.db"
+    workflow = run_workflow(tables("a_table"), staging, database, stage=RacedFileStage(str(staging)))
+    assert workflow.result_status() == 0
+    assert table_fqns(database) == [f"{SCHEMA_FQN}.a_table"]
+    assert "b_table" in staging.read_text(encoding="utf-8")  # B's file is there, and was not loaded
+
+
+def test_a_load_that_rolls_back_fails_the_run(tmp_path: Path) -> None:
+    staging, database = tmp_path / "staging.jsonl", tmp_path / "catalog.db"
+    load(staged(staging, tables("first")), database)
+    before = dump(database)
+    reader = sqlite3.connect(database, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM tables").fetchone()
+    try:
+        workflow = run_workflow(tables("first", "second"), staging, database, busy_timeout=0.1)
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    assert workflow.result_status() == 1
+    with pytest.raises(WorkflowExecutionError):
+        workflow.raise_from_status()
+    assert workflow.bulk_sink is not None and workflow.bulk_sink.status.records == 0
+    assert dump(database) == before
