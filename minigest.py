@@ -104,6 +104,8 @@ class WorkflowFatalError(MinigestError):
 class OutputError(WorkflowFatalError):
     """minigest could not write one of its own outputs (the failures file): the run stops."""
 
+    _minigest_recorded = True  # not a failure of the step that was running when it happened
+
 
 # --- Results ----------------------------------------------------------------
 
@@ -623,10 +625,12 @@ class FailuresFile(Observer):
             entry["record"] = _jsonable_or_repr(record)
         line = (self._dumps(entry) + "\n").encode("utf-8", "backslashreplace")  # a stray surrogate is escaped
         try:
-            self.file.write(line)
+            if self.file.write(line) != len(line):  # a short write: the disk is full
+                raise OSError(28, os.strerror(28))
         except OSError as exc:
             with contextlib.suppress(OSError):
                 self.file.truncate(self.written)  # no torn last line
+                self.file.seek(self.written)
             raise OutputError(f"--failures {self.path}: {exc.strerror or exc}") from None
         self.written += len(line)
 

@@ -1816,3 +1816,101 @@ def test_check_lists_the_roles_of_a_service_spec(tmp_path: Path, capsys: pytest.
         Workflow.create({"source": {"type": "spec_module", "kind": "lineage"}})
     with pytest.raises(ConfigError, match="'sideways' is not a role"):
         Workflow.create({"source": {"type": "spec_module", "kind": "sideways"}})
+
+
+# --- Faults, signals and hostile input: nothing reported as done that was not done -------------------
+
+
+def test_a_failures_file_that_cannot_be_written_stops_the_run_with_the_reason(tmp_path: Path) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full")
+    workflow = Workflow(ListSource([13, 1, 2]), [Picky(), ListSink()])
+    with pytest.raises(OutputError, match="--failures /dev/full: No space left on device"):
+        workflow.execute(failures="/dev/full")
+    assert workflow.stopped and "No space left" in workflow.stopped and workflow.exit_code() == 1
+
+
+def test_a_failures_file_on_a_full_disk_keeps_only_whole_lines(tmp_path: Path) -> None:
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs root to mount a small tmpfs")
+    try:
+        source = ListSource([Either(left=StackTraceError(f"row {i}", "x" * 700)) for i in range(2_000)])
+        workflow = Workflow(source, [ListSink()])
+        with pytest.raises(OutputError, match="No space left on device"):
+            workflow.execute(failures=mount / "failures.jsonl")
+        lines = (mount / "failures.jsonl").read_bytes().split(b"\n")
+        assert lines[-1] == b"" and all(json.loads(line) for line in lines[:-1])  # no torn last line
+        assert workflow.stopped and workflow.exit_code() == 1
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_name_that_is_not_text_is_escaped_in_the_failures_file_and_the_source_goes_on(tmp_path: Path) -> None:
+    name = b"bad\xff".decode("utf-8", "surrogateescape")  # what os.listdir gives for such a file name
+    source = ListSource([Either(left=StackTraceError(name, "broken")), 1, 2])
+    workflow = Workflow(source, [ListSink()])
+    workflow.execute(failures=tmp_path / "failures.jsonl")
+    assert workflow.source.status.records == 2
+    entry = json.loads((tmp_path / "failures.jsonl").read_text(encoding="utf-8"))  # the file is valid UTF-8...
+    assert entry["name"] == name  # ...and gives the name back as it was
+
+
+def test_a_report_on_a_strict_utf8_stdout_escapes_what_it_cannot_encode(tmp_path: Path) -> None:
+    (tmp_path / "oddnames.py").write_text(
+        "import minigest\n"
+        "class Odd(minigest.Source):\n"
+        "    def _iter(self):\n"
+        "        yield minigest.Either(left=minigest.StackTraceError(b'bad\\xff'.decode('utf-8', 'surrogateescape'),"
+        " 'broken'))\n"
+    )
+    path = write_config(tmp_path, source={"type": "oddnames.Odd"}, processors=None)
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}", "PYTHONIOENCODING": "utf-8:strict"}
+    done = subprocess.run([sys.executable, "-m", "minigest", "run", str(path), "--status-file",
+                           str(tmp_path / "s.json")], env=env, capture_output=True, text=True, errors="replace")
+    assert "Traceback" not in done.stderr and "bad\\udcff" in done.stdout
+    assert json.loads((tmp_path / "s.json").read_text())["steps"][0]["failure_count"] == 1
+
+
+def test_a_closed_stdout_pipe_stops_the_run_at_once(tmp_path: Path) -> None:
+    path = write_config(tmp_path, source={"type": "test_minigest.NumbersSource", "options": {"count": 200_000}},
+                        processors=None, sink={"type": "minigest.JsonLinesSink"})
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, "-m", "minigest", "run", str(path)], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # what `| head -1` does
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1
+    assert "stopped: WorkflowFatalError: stdout was closed (broken pipe)" in err
+    assert len(err) < 5_000  # one stop, not a failure per record
+
+
+def test_ctrl_c_at_any_moment_of_main_is_exit_130_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(argv: Any) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(minigest, "_main", interrupted)
+    assert minigest.main(["run", "x.json"]) == 130
+    assert capsys.readouterr().err == "minigest: interrupted\n"
+
+
+def test_a_status_file_that_cannot_be_written_exits_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(self: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(minigest.AtomicWriter, "commit", full)
+    code = minigest.main(["run", str(write_config(tmp_path)), "--status-file", str(tmp_path / "s.json")])
+    assert code == 3
+
+
+def test_hostile_failure_names_are_capped() -> None:
+    source = ListSource([Either(left=StackTraceError("n" * 1_000_000, "bad"))])
+    workflow = run(source, [])
+    kept = workflow.source.status.failures[0].name
+    assert len(kept) < 400 and kept.startswith("nnn")

@@ -124,8 +124,8 @@ class EntityFilter:
         compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
         for key in ("includes", "excludes"):
             patterns = value.get(key) or []
-            if isinstance(patterns, str):  # one regex where a list was meant: a common slip
-                patterns = [patterns]
+            if not isinstance(patterns, list) or not all(isinstance(pattern, str) for pattern in patterns):
+                raise InvalidSourceException(f"{owner}: option {option!r}: {key} must be a list of regexes")
             try:
                 compiled[key] = tuple(re.compile(pattern, re.IGNORECASE) for pattern in patterns)
             except (re.error, TypeError) as exc:
@@ -277,31 +277,34 @@ class DatabaseSource(TopologyRunnerMixin, Source):
     # What the topology runs: the connector's elements, filtered, deduplicated and accounted for.
 
     def list_databases(self) -> Iterator[str]:
+        parent = fqn_join(self.context.database_service)
         for name in self.get_databases():
-            if self._kept("database", name, fqn_join(self.context.database_service, name)):
+            if self._kept("database", name, parent):
                 yield name
 
     def list_database_schemas(self) -> Iterator[str]:
         self._schemas = listing = _Listing()
-        database_fqn = fqn_join(self.context.database_service, self.context.database)
+        parent = fqn_join(self.context.database_service, self.context.database)
         for name in self.get_database_schemas():
             listing.names[name] = None
-            if self._kept("schema", name, fqn_join(database_fqn, name)):
+            if self._kept("schema", name, parent):
                 yield name
         listing.complete = True
 
     def list_tables(self) -> Iterator[Any]:
         self._tables = listing = _Listing()
+        names, table_name, filtered = listing.names, self.table_name, self.filters["table"] is not None
+        parent = self.schema_fqn
         whole = True
         for element in self.get_tables():
-            name = self.table_name(element)
+            name = table_name(element)
             if name is None:
                 whole = False  # a problem with the source itself hides what else was there
-            elif name in listing.names:
+            elif name in names:
                 element = _Duplicate(name, element)
             else:
-                listing.names[name] = None
-                if not self._kept("table", name, fqn_join(self.schema_fqn, name)):
+                names[name] = None
+                if filtered and not self._kept("table", name, parent):
                     continue
             yield element
         listing.complete = whole
@@ -323,12 +326,12 @@ class DatabaseSource(TopologyRunnerMixin, Source):
             database_fqn = fqn_join(self.context.database_service, self.context.database)
             yield Either(right=_contents(database_fqn, "databaseSchema", self._schemas))
 
-    def _kept(self, kind: str, name: str, fqn: str) -> bool:
+    def _kept(self, kind: str, name: str, parent_fqn: str) -> bool:
         """Whether ``name`` passes its filter pattern; a filtered one is counted, with the reason."""
         pattern = self.filters[kind]
         if pattern is None:
             return True
-        subject = fqn if self.use_fqn_for_filtering else name
+        subject = f"{parent_fqn}.{fqn_join(name)}" if self.use_fqn_for_filtering else name
         reason = pattern.reason(subject)
         if reason is None:
             return True

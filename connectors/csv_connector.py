@@ -24,7 +24,6 @@ import attrs
 from connectors.base import DatabaseSource, failure
 from connectors.csv_data import CsvDataConnector, CsvFileError, CsvProfile, profile_csv_file
 from connectors.csv_files import (
-    MAX_LINE_CHARS,
     bounded_lines,
     detect_encoding,
     field_limit,
@@ -190,7 +189,7 @@ class _RawLines:
     """The file's lines for csv.reader (bounded), keeping the raw text read since the last ``take()``."""
 
     def __init__(self, text: IO[str], encoding: str, start: int) -> None:
-        self.lines = bounded_lines(text, MAX_LINE_CHARS)  # drops the byte order mark, which is `start` bytes
+        self.lines = bounded_lines(text)  # drops the byte order mark, which is `start` bytes long
         self.encoding = encoding
         self.errors = "surrogateescape" if encoding == "utf-8" else "strict"
         self.offset = start

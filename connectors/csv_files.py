@@ -113,13 +113,14 @@ def file_chunks(handle: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
 # --- Lines and fields, bounded ------------------------------------------------
 
 
-def bounded_lines(text: IO[str], limit: int = MAX_LINE_CHARS) -> Iterator[str]:
+def bounded_lines(text: IO[str], limit: int | None = None) -> Iterator[str]:
     """The lines of ``text`` for csv.reader, each read at most ``limit`` characters at a time.
 
     A longer line raises CsvFileError naming it: reading it whole would hold
     the hostile line in memory before any field limit applies. A leading byte
     order mark is dropped (the codecs here keep it as U+FEFF).
     """
+    limit = limit or MAX_LINE_CHARS
     readline = text.readline
     line = readline(limit)
     if line.startswith("\ufeff"):

@@ -12,8 +12,6 @@ from connectors.models import Contents, Table
 from minigest import InvalidSourceException, collect
 
 SAMPLES = Path(__file__).parent / "samples"
-# Type checks of options come from Step.create's options reader (issue 12), not from each connector.
-TYPE_CHECKS_PENDING = pytest.mark.xfail(reason="option types are checked by Step.create's options reader", strict=True)
 HEADER = "name,column_names,column_types\n"
 
 
@@ -166,10 +164,10 @@ def test_bytes_that_are_not_utf8_name_the_offset(tmp_path: Path) -> None:
     [
         ({"business_unit": "sales"}, "'source_directory'"),
         ({"source_directory": "c.csv"}, "'business_unit'"),
-        pytest.param({"source_directory": ["c.csv"], "business_unit": "sales"}, "'source_directory'",
-                     marks=TYPE_CHECKS_PENDING),
+        ({"source_directory": ["c.csv"], "business_unit": "sales"}, "'source_directory' must be"),
+        ({"source_directory": "c.csv", "business_unit": 3}, "'business_unit' must be"),
         ({"source_directory": "", "business_unit": "sales"}, "'source_directory' must not be empty"),
-        ({"source_directory": "c.csv", "business_unit": "sales", "sample_rows": 3}, "'sample_rows'"),
+        ({"source_directory": "c.csv", "business_unit": "sales", "sample_rows": 3}, "unknown option 'sample_rows'"),
         ("c.csv", "options must be a mapping"),
     ],
 )
@@ -196,3 +194,32 @@ def test_test_connection_checks_the_catalog_file(tmp_path: Path) -> None:
         source = CsvConnector.create({"source_directory": str(path), "business_unit": "s"})
         with pytest.raises(InvalidSourceException, match=problem):
             source.test_connection()
+
+
+def test_control_characters_in_names_fail_the_row_naming_line_and_character(tmp_path: Path) -> None:
+    path = catalog(tmp_path, HEADER + "ok,a,INT\nbe\x07ll,a,INT\nt,a;b\x00,INT;INT\n")
+    result = run(path)
+    assert table_names(result) == ["ok"]
+    assert [failure.error for failure in result.failures] == [
+        f"{path}, line 3: the table name holds U+0007 at character 3",
+        f"{path}, line 4: column 2 ('b\\x00') holds U+0000 at character 2",
+    ]
+
+
+@pytest.mark.parametrize("bom", [b"\xff\xfe", b""])
+def test_a_utf16_catalog_is_read(tmp_path: Path, bom: bytes) -> None:
+    path = catalog(tmp_path, bom + (HEADER + "zoë,a;b,INT;DATE\n").encode("utf-16-le"))
+    result = run(path)
+    assert result.failures == [] and table_names(result) == ["zoë"]
+
+
+def test_a_utf16_catalog_with_a_bad_byte_fails_naming_the_offset(tmp_path: Path) -> None:
+    content = b"\xff\xfe" + (HEADER + "t,a,INT\n").encode("utf-16-le") + b"\x00\xdc"
+    path = catalog(tmp_path, content)
+    [failure] = run(path).failures
+    assert failure.error == f"{path}: byte {len(content) - 2} (0x00) is not valid UTF-16; save the file as UTF-8"
+    assert contents_kinds(run(path)) == ["databaseSchema"]  # an unreadable catalog deletes nothing
+
+
+def contents_kinds(result: Any) -> list[str]:
+    return [entity.kind for entity in result.rights if isinstance(entity, Contents)]

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from connectors.csv_connector import CsvConnector, CsvDataConnector, profile_csv_file
 from connectors.models import Contents, Table
+from connectors.test_csv_types import no_hang
 from minigest import collect
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -195,3 +196,43 @@ def test_comma_files_get_the_types_the_rules_give(case: tuple[list[str], list[li
         profile = profile_csv_file(path, sample_rows=0)
     expected = [rule_column_type([row[position] for row in rows]) for position in range(len(header))]
     assert (profile.names, profile.types, profile.rows_read) == (header, expected, len(rows))
+
+
+# --- Numeric-looking values: the shapes that made inference backtrack exponentially -----------
+
+NUMERIC_LOOKING = st.one_of(
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
+    st.integers(min_value=0, max_value=10**6).map(lambda number: f"{number:07d}"),  # zero-padded codes
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.from_regex(r"[+-]?0*[0-9]{1,12}(\.[0-9]{0,4})?([eE][+-]?[0-9]{1,3})?", fullmatch=True),
+    st.sampled_from(["02134-1234", "1.2.3", "1e", ".", "-", "0x1F", "1,000", "12:30", "2024-01-01", "NA", ""]),
+)
+
+
+@st.composite
+def numeric_columns(draw: Any) -> list[str]:
+    """Issue 18's shape: a value that picks DOUBLE or INT, many integers (zero-padded or not), then a mix."""
+    head = draw(st.sampled_from(["0.5", "1e3", "00001", "007", "1", "-0.0"]))
+    padding = draw(st.integers(min_value=0, max_value=8))
+    body = draw(st.lists(st.integers(min_value=0, max_value=10**9), min_size=20, max_size=60))
+    tail = draw(st.lists(NUMERIC_LOOKING, min_size=1, max_size=5))
+    return [head, *(f"{number:0{padding}d}" for number in body), *tail]
+
+
+@FUZZ
+@given(numeric_columns(), st.lists(NUMERIC_LOOKING, min_size=1, max_size=80))
+def test_numeric_looking_columns_get_the_types_the_rules_give(shaped: list[str], mixed: list[str]) -> None:
+    """Through the data connector, as a user's file: one column of issue 18's shape, one of random numbers."""
+    rows = [[shaped[i] if i < len(shaped) else "", mixed[i] if i < len(mixed) else ""]
+            for i in range(max(len(shaped), len(mixed)))]
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([["a", "b"], *rows])
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "numbers.csv"
+        path.write_text(text.getvalue(), encoding="utf-8", newline="")
+        with no_hang():
+            result = collect(CsvDataConnector.create({"source_directory": str(path), "business_unit": "fuzz"}))
+    assert result.failures == []  # a hang stopped by no_hang() shows here, as the table's failure
+    [table] = [entity for entity in result.rights if isinstance(entity, Table)]
+    assert [column.data_type for column in table.columns] == [
+        rule_column_type([row[position] for row in rows]) for position in (0, 1)]

@@ -85,3 +85,14 @@ def test_quickstart_prints_what_the_readme_shows(capsys: pytest.CaptureFixture[s
 
     assert without_times(shown) in without_times(printed)
     assert printed.rstrip().endswith("[12.5, 3.0]")
+
+
+def test_filter_pattern_example_keeps_what_the_readme_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    block = README.split("## Filter patterns", 1)[1].split("```json", 1)[1].split("```", 1)[0]
+    result = minigest.collect(minigest.Workflow.create(json.loads(block)))
+    tables = [right.name for right in result.rights if type(right).__name__ == "Table"]
+    assert tables == ["customers", "orders"] and result.failures == []
+    assert result.status.filtered_details == [
+        ("sensor_readings", "table 'sensor_readings' matches none of table_filter_pattern's includes "
+                            "('orders', 'customers')")]
