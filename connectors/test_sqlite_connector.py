@@ -704,6 +704,10 @@ def test_the_service_spec_names_every_role() -> None:
                                     SqliteProfilerSource, SqliteSamplerSource)
     workflow = Workflow.create({"source": {"type": "connectors.sqlite_connector", "options": {"database": "x.db"}}})
     assert isinstance(workflow.source, SqliteMetadataSource)
+    for kind, cls in [("lineage", SqliteLineageSource), ("profiler", SqliteProfilerSource),
+                      ("sampler", SqliteSamplerSource)]:
+        entry = {"type": "connectors.sqlite_connector", "kind": kind, "options": {"database": "x.db"}}
+        assert type(Workflow.create({"source": entry}).source) is cls
 
 
 @pytest.fixture
