@@ -605,7 +605,16 @@ def published(config: dict[str, Any], folder: Path, server: OpenMetadataTestServ
     return built
 
 
-SAMPLE_CONFIGS = sorted(path for path in SAMPLES.iterdir() if path.suffix in (".json", ".toml", ".yaml"))
+def source_kind(path: Path) -> str:
+    """The role a sample config runs; the token it reads from the environment does not matter here."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OM_TOKEN", "unused")
+        return str(minigest.load_config(path)["source"].get("kind", "metadata"))
+
+
+# A role other than metadata (lineage, usage, profiles...) describes tables a metadata run publishes.
+SAMPLE_CONFIGS = sorted(path for path in SAMPLES.iterdir()
+                        if path.suffix in (".json", ".toml", ".yaml") and source_kind(path) == "metadata")
 
 
 @pytest.mark.parametrize("how", ["sink", "bulk_sink"])
