@@ -804,3 +804,21 @@ def test_a_table_wider_than_sqlites_result_columns_is_profiled(tmp_path: Path) -
     [profile] = rights_of(SqliteProfilerSource(database=str(db)))
     assert profile.column_count == 260 and profile.row_count == 1
     assert (profile.columns[0].max, profile.columns[259].max, profile.columns[130].null_count) == (1, 7, 1)
+
+
+def test_a_dropped_view_leaves_the_catalog_on_the_next_metadata_run(repo_copy: Path) -> None:
+    config = "connectors/samples/sqlite_metadata.json"
+    assert minigest.main(["run", config]) == 0
+    catalog = repo_copy / "catalog.db"
+
+    def views() -> list[str]:
+        rows = sqlite3.connect(catalog).execute("SELECT name FROM tables WHERE table_type = 'View' ORDER BY name")
+        return [name for (name,) in rows]
+
+    assert views() == ["big_customers", "customer_orders", "monthly_revenue", "vip_report"]
+    source = sqlite3.connect(repo_copy / "connectors" / "samples" / "sqlite_shop.db")
+    source.execute("DROP VIEW vip_report")
+    source.commit()
+    source.close()
+    assert minigest.main(["run", config]) == 0
+    assert views() == ["big_customers", "customer_orders", "monthly_revenue"]  # the Contents of main said so
