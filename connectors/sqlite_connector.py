@@ -1207,19 +1207,32 @@ class SqliteUsageSource(Source):
 MAX_RESULT_COLUMNS = 1_900
 
 
+def shift_query(schema: str, table: str, columns: Sequence[tuple[str, str]]) -> str | None:
+    """One value of each numeric column (the first stored as a number): what its squares are shifted by.
+
+    It reads only until each column's first number; None when the table has no numeric column.
+    """
+    source = f"{quote(schema)}.{quote(table)}"
+    firsts = [f"(SELECT {quote(name)} FROM {source} WHERE typeof({quote(name)}) IN ('integer', 'real') LIMIT 1)"
+              for name, data_type in columns if data_type in NUMERIC_DATA_TYPES]
+    return f"SELECT {', '.join(firsts)}" if firsts else None
+
+
 def profile_queries(schema: str, table: str, columns: Sequence[tuple[str, str]]) -> list[str]:
     """The SELECTs returning every metric of every column of the table, each in one row: one query,
     unless the table is so wide that its metrics exceed SQLite's result columns.
 
     ``columns`` are (name, OpenMetadata type). Numeric metrics use only the values stored as numbers,
     lengths only the values stored as text (SQLite lets any value into any column). The standard
-    deviation is the population one, from sums of squares shifted by one value of the column (the
-    same variance, without the cancellation that large values would cause).
+    deviation is the population one, from sums of squares shifted by one value of the column, the
+    named parameter ``shift_<i>`` for the i-th numeric column (see ``shift_query``): the same
+    variance, without the cancellation that large values would cause.
     """
     source = f"{quote(schema)}.{quote(table)}"
-    queries, parts = [], ["count(*)"]
+    queries, parts, numeric = [], ["count(*)"], 0
     for name, data_type in columns:
-        metrics = _column_metrics(source, quote(name), data_type)
+        metrics = _column_metrics(source, quote(name), data_type, f":shift_{numeric}")
+        numeric += data_type in NUMERIC_DATA_TYPES
         if len(parts) + len(metrics) > MAX_RESULT_COLUMNS:
             queries.append(f"SELECT {', '.join(parts)} FROM {source}")
             parts = ["count(*)"]
@@ -1228,7 +1241,7 @@ def profile_queries(schema: str, table: str, columns: Sequence[tuple[str, str]])
     return queries
 
 
-def _column_metrics(source: str, c: str, data_type: str) -> list[str]:
+def _column_metrics(source: str, c: str, data_type: str, shift: str) -> list[str]:
     """The aggregate expressions of one column, in the order profile_from_row reads them."""
     parts = [
         f"count({c})",
@@ -1237,9 +1250,8 @@ def _column_metrics(source: str, c: str, data_type: str) -> list[str]:
     ]
     if data_type in NUMERIC_DATA_TYPES:
         number = f"(CASE WHEN typeof({c}) IN ('integer', 'real') THEN {c} END)"
-        shift = f"(SELECT {c} FROM {source} WHERE typeof({c}) IN ('integer', 'real') LIMIT 1)"
-        parts += [
-            f"min({number})", f"max({number})", f"avg({number})", f"total({number})", f"count({number})",
+        parts += [  # min(c) is min(number) when there are numbers: SQLite orders them before text and blobs
+            f"min({c})", f"max({number})", f"avg({number})", f"total({number})", f"count({number})",
             f"count(CASE WHEN typeof({c}) = 'integer' THEN 1 END)",
             f"total(({number} - {shift}) * ({number} - {shift}))", f"total({number} - {shift})",
         ]
@@ -1283,7 +1295,9 @@ def profile_from_row(table_fqn: str, row: Sequence[Any], columns: Sequence[tuple
         metrics: dict[str, Any] = {}
         if data_type in NUMERIC_DATA_TYPES:
             low, high, mean, total, numbers, integers, squares, shifted = itertools.islice(values, 8)
-            if numbers and integers == numbers and max(abs(low), abs(high)) * numbers < 2**53:
+            if not numbers:
+                low = None  # min(c) of a column holding no number is a text's
+            elif integers == numbers and max(abs(low), abs(high)) * numbers < 2**53:
                 total = int(total)  # every partial sum of these integers is exact in a double: the CSV's int sum
             metrics.update(min=low, max=high, mean=_finite(mean), sum=_finite(total) if numbers else None)
             if numbers:
@@ -1326,9 +1340,13 @@ class SqliteProfilerSource(_TablesOnly):
         try:
             columns = [(c.name, map_declared_type(c.declared).data_type)
                        for c in list_columns(self.file.connection, element.schema, element.name)]
+            connection = self.file.connection
+            first = shift_query(element.schema, element.name, columns)
+            firsts = connection.execute(first).fetchone() if first else ()
+            shifts = {f"shift_{index}": value for index, value in enumerate(firsts)}
             row: list[Any] = []
             for query in profile_queries(element.schema, element.name, columns):
-                values = self.file.connection.execute(query).fetchone()
+                values = connection.execute(query, shifts).fetchone()  # a query takes the shifts it names
                 row.extend(values if not row else values[1:])  # each starts with count(*)
         except sqlite3.Error as exc:
             yield failure(element.name, f"{where}: cannot profile: {self.file.error(exc)}")
