@@ -328,13 +328,17 @@ class _Recorder:
         return Reads(tuple(self.columns), tuple(self.written), tuple(self.deleted))
 
 
+def _allow_everything(*_: Any) -> int:
+    return sqlite3.SQLITE_OK
+
+
 def compile_with(connection: sqlite3.Connection, sql: str, recorder: _Recorder) -> None:
     """Compile ``sql`` with the recorder as authorizer, never running it; sqlite3.Error if it does not compile."""
     connection.set_authorizer(recorder)
     try:
         connection.execute("EXPLAIN " + sql)
     finally:
-        connection.set_authorizer(None)
+        connection.set_authorizer(_allow_everything)  # not None: Python before 3.11 would call None, denying all
 
 
 def engine_reads(connection: sqlite3.Connection, sql: str) -> Reads:

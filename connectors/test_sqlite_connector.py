@@ -9,6 +9,7 @@ import statistics
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -597,6 +598,14 @@ CREATE TABLE empty (a INTEGER, b TEXT);
 """
 
 
+def exact_pstdev(numbers: list[float]) -> float:
+    """The population standard deviation in exact arithmetic (statistics.pstdev overflows on 1e300 on 3.9)."""
+    values = [Fraction(number) for number in numbers]
+    mean = sum(values) / len(values)
+    scale = max(abs(value) for value in values) or Fraction(1)
+    return float(scale) * math.sqrt(sum(((value - mean) / scale) ** 2 for value in values) / len(values))
+
+
 def independent_profile(connection: sqlite3.Connection, table: str, column: str, data_type: str) -> dict[str, Any]:
     """The metrics, by plain Python over every value (what the profiler must match without reading rows)."""
     values = [row[0] for row in connection.execute(f'SELECT "{column}" FROM "{table}"')]
@@ -612,7 +621,7 @@ def independent_profile(connection: sqlite3.Connection, table: str, column: str,
     texts = [v for v in present if isinstance(v, str)]
     if data_type in ("BIGINT", "DOUBLE", "DECIMAL") and numbers:
         expected.update(min=min(numbers), max=max(numbers), mean=statistics.fmean(numbers),
-                        sum=math.fsum(numbers), stddev=statistics.pstdev(numbers))
+                        sum=math.fsum(numbers), stddev=exact_pstdev(numbers))
     if data_type == "DATE" and texts:
         expected.update(min=min(texts), max=max(texts))
     if data_type in ("VARCHAR", "TEXT") and texts:
