@@ -1425,7 +1425,14 @@ class SqliteSamplerSource(_TablesOnly):
                 # One generator per table, from the seed and the table: adding a table changes no other sample.
                 chooser = random.Random(f"{self.seed}/{element.schema}/{element.name}") if self.seed is not None \
                     else random.Random()
-                rows = _reservoir(connection.execute(select), self.sample_data_count, chooser)
+                rowid = _rowid_name(element, names)
+                if rowid is None:  # a view or a WITHOUT ROWID table: the whole rows go through the reservoir
+                    rows = _reservoir(connection.execute(select), self.sample_data_count, chooser)
+                else:  # only the row ids do, then the chosen rows are read (the same rows, in the same order)
+                    source = f"{quote(element.schema)}.{quote(element.name)}"
+                    chosen = _reservoir((row[0] for row in connection.execute(f"SELECT {rowid} FROM {source}")),
+                                        self.sample_data_count, chooser)
+                    rows = _rows_by_id(connection, select.replace("SELECT ", f"SELECT {rowid}, ", 1), rowid, chosen)
             else:
                 rows = connection.execute(select + " LIMIT ?", (self.sample_data_count,)).fetchall()
         except sqlite3.Error as exc:
@@ -1435,6 +1442,23 @@ class SqliteSamplerSource(_TablesOnly):
             table_fqn=self.table_fqn(element.schema, element.name), columns=names,
             rows=[[_json_value(value) for value in row] for row in rows],
         ))
+
+
+def _rows_by_id(connection: sqlite3.Connection, select: str, rowid: str, ids: list[int]) -> list[Any]:
+    """The rows with these row ids, in row id order; ``select`` reads the row id first (then dropped)."""
+    found = []
+    for start in range(0, len(ids), 500):  # bound parameters per statement stay under old SQLite's 999
+        batch = ids[start:start + 500]
+        found += connection.execute(f"{select} WHERE {rowid} IN ({', '.join('?' * len(batch))})", batch).fetchall()
+    return [row[1:] for row in sorted(found, key=lambda row: row[0])]
+
+
+def _rowid_name(table: TableInfo, columns: Sequence[str]) -> str | None:
+    """A name that reads the table's row id (one its columns do not take), or None when it has none."""
+    if table.kind != "table" or table.without_rowid:
+        return None
+    taken = {name.lower() for name in columns}
+    return next((name for name in ("rowid", "_rowid_", "oid") if name not in taken), None)
 
 
 def _reservoir(rows: Iterable[Any], size: int, chooser: random.Random) -> list[Any]:

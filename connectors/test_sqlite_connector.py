@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import sqlite3
 import statistics
 import threading
@@ -834,3 +835,21 @@ def test_a_dropped_view_leaves_the_catalog_on_the_next_metadata_run(repo_copy: P
     source.close()
     assert minigest.main(["run", config]) == 0
     assert views() == ["big_customers", "customer_orders", "monthly_revenue"]  # the Contents of main said so
+
+
+def test_a_random_sample_of_a_rowid_table_reads_only_the_chosen_rows(tmp_path: Path) -> None:
+    rows = ",".join(f"({n}, 'row {n}')" for n in range(2000))
+    db = make_db(tmp_path / "r.db", f"CREATE TABLE t (n INTEGER, label TEXT); INSERT INTO t VALUES {rows};"
+                                    "CREATE TABLE odd (rowid TEXT, _rowid_ TEXT, oid TEXT); "
+                                    "INSERT INTO odd VALUES ('a', 'b', 'c'), ('d', 'e', 'f');")
+    source = SqliteSamplerSource(database=str(db), sample_data_count=600, seed=3)
+    source.prepare()
+    statements: list[str] = []
+    source.file.connection.set_trace_callback(statements.append)
+    samples = {s.table_fqn: s for s in source.run()}
+    source.close()
+    every_row = sqlite3.connect(db).execute('SELECT "n", "label" FROM "main"."t"').fetchall()
+    expected = sqlite_connector._reservoir(every_row, 600, random.Random("3/main/t"))
+    assert list(samples["sqlite.r.main.t"].rows) == expected  # the same rows as a reservoir over whole rows
+    assert not any(s.startswith('SELECT "n", "label" FROM') for s in statements)  # never every whole row
+    assert sorted(samples["sqlite.r.main.odd"].rows) == [("a", "b", "c"), ("d", "e", "f")]  # no row id name left
