@@ -1,6 +1,7 @@
 """Run every benchmark and print one table of figures, each measured side by side in this run.
 
-Usage: ``python benchmarks/run.py [--quick] [--only core,topology,csv,profile,protobuf,openmetadata] [--json PATH]``.
+Usage: ``python benchmarks/run.py [--quick] [--only TOPIC,...] [--json PATH]``; the topics are
+core, topology, csv, profile, protobuf, openmetadata, catalog and sqlite.
 Optional peers (proto-schema-parser, grpcio-tools) are used when installed.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-TOPICS = ["core", "topology", "csv", "profile", "protobuf", "openmetadata", "catalog"]
+TOPICS = ["core", "topology", "csv", "profile", "protobuf", "openmetadata", "catalog", "sqlite"]
 
 
 def _number(value: float | None, unit: str) -> str:
