@@ -37,7 +37,7 @@ from connectors.models import (
     TableProfile,
     TableUsage,
 )
-from connectors.outputs import parse_staging_line
+from connectors.outputs import open_staged, parse_staging_line
 from minigest import (
     BulkSink,
     ConfigError,
@@ -637,19 +637,20 @@ class OpenMetadataBulkSink(BulkSink):
 
     def run(self) -> None:
         """Read the staging file line by line, batching runs of one kind; count each entity's outcome."""
-        if not self.staging_file.is_file():
-            problem = "is a folder" if self.staging_file.is_dir() else "does not exist (did the stage run?)"
-            self.status.failed(StackTraceError(str(self.staging_file), f"staging file {self.staging_file} {problem}"))
+        opened = open_staged(self.name, self.stage, self.staging_file)  # exactly what this run's stage committed
+        if isinstance(opened, str):
+            self.fail(StackTraceError(str(self.staging_file), opened))
             return
+        staged, lines = opened
         batch: list[Any] = []
-        with open(self.staging_file, encoding="utf-8") as lines:
+        with lines:
             for number, line in enumerate(lines, start=1):
                 if not line.strip():
                     continue
                 try:
                     entity = parse_staging_line(line)
                 except ValueError as exc:
-                    where = f"{self.staging_file}, line {number}"
+                    where = f"{staged}, line {number}"
                     self.status.failed(StackTraceError(where, f"{where}: {exc}"))
                     continue
                 if batch and (type(entity) is not type(batch[0]) or len(batch) >= self.batch_size):

@@ -267,31 +267,7 @@ class SqliteBulkSink(BulkSink):
                 connection.close()
 
     def _open_staged(self) -> tuple[str, IO[str]] | str:
-        """The file to load (its name, open): what this run's stage committed, else ``staging_file``.
-
-        A str is the reason there is nothing to load.
-        """
-        stage = self.stage
-        if stage is not None:
-            if not isinstance(stage, FileStage):
-                return f"{self.name} loads what a FileStage wrote, not a {type(stage).__name__}"
-            if self.staging_file is not None and _same_path(self.staging_file, stage.path) is False:
-                return f"option 'staging_file' ({self.staging_file}) is not the file the stage writes ({stage.path})"
-            try:
-                return str(stage.path), stage.open_committed()
-            except (OSError, ValueError) as exc:
-                return f"nothing loaded: {exc}"
-        if self.staging_file is None:
-            return f"{self.name} has no stage and no option 'staging_file': nothing to load"
-        try:
-            return str(self.staging_file), open(self.staging_file, encoding="utf-8")
-        except FileNotFoundError:
-            problem = "does not exist (did the stage run?)"
-        except IsADirectoryError:
-            problem = "is a folder"
-        except OSError as exc:
-            problem = f"cannot be read: {exc.strerror or exc}"
-        return f"staging file {self.staging_file} {problem}"
+        return open_staged(self.name, self.stage, self.staging_file)
 
     def _transaction(self, connection: sqlite3.Connection, where: str, lines: IO[str]) -> None:
         """Everything in one transaction: it commits whole, or nothing is loaded and the run fails."""
@@ -614,3 +590,31 @@ def explain(error: sqlite3.IntegrityError) -> str:
     if "FOREIGN KEY" in str(error):
         return "its parent is not in the catalog (was it staged?)"
     return str(error)
+
+
+def open_staged(owner: str, stage: Stage | None, staging_file: Path | None) -> tuple[str, IO[str]] | str:
+    """The file a bulk sink loads (its name, open): what this run's stage committed, else ``staging_file``.
+
+    A str is the reason there is nothing to load. Every bulk sink fed by a FileStage reads through this,
+    so none can load another run's file.
+    """
+    if stage is not None:
+        if not isinstance(stage, FileStage):
+            return f"{owner} loads what a FileStage wrote, not a {type(stage).__name__}"
+        if staging_file is not None and _same_path(staging_file, stage.path) is False:
+            return f"option 'staging_file' ({staging_file}) is not the file the stage writes ({stage.path})"
+        try:
+            return str(stage.path), stage.open_committed()
+        except (OSError, ValueError) as exc:
+            return f"nothing loaded: {exc}"
+    if staging_file is None:
+        return f"{owner} has no stage and no option 'staging_file': nothing to load"
+    try:
+        return str(staging_file), open(staging_file, encoding="utf-8")
+    except FileNotFoundError:
+        problem = "does not exist (did the stage run?)"
+    except IsADirectoryError:
+        problem = "is a folder"
+    except OSError as exc:
+        problem = f"cannot be read: {exc.strerror or exc}"
+    return f"staging file {staging_file} {problem}"

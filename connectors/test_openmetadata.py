@@ -202,6 +202,23 @@ def test_bulk_sink_sends_runs_of_one_kind_through_the_bulk_routes(
     ]
 
 
+def test_the_bulk_sink_publishes_what_its_own_stage_committed(server: OpenMetadataTestServer, tmp_path: Path) -> None:
+    staging = tmp_path / "staging.jsonl"
+    (tmp_path / "other").mkdir()
+    other_job = staged(tmp_path / "other", catalog(tables=1, schema="someone_elses"))
+
+    class SharedPath(FileStage):
+        def commit(self) -> None:
+            super().commit()
+            shutil.copy(other_job, staging.with_name("incoming"))
+            (staging.with_name("incoming")).replace(staging)  # another job renames its file over ours
+
+    sink = make_bulk_sink(server, staging)
+    Workflow(ListSource(catalog(tables=2)), [SharedPath(staging)], sink).execute()
+    assert sink.status.failure_count == 0
+    assert server.fqns("table") == {"svc.sales.default.t0", "svc.sales.default.t1"}  # ours, not the other job's
+
+
 def test_a_kind_change_flushes_the_batch_so_parents_exist(server: OpenMetadataTestServer, tmp_path: Path) -> None:
     first, second = catalog(tables=2, schema="a"), catalog(tables=2, schema="b")
     records = [*first, second[2], *second[3:]]  # schema a, its tables, schema b, its tables
