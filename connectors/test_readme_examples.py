@@ -98,3 +98,29 @@ def test_filter_pattern_example_keeps_what_the_readme_says(monkeypatch: pytest.M
     assert result.status.filtered_details == [
         ("sensor_readings", "table 'sensor_readings' matches none of table_filter_pattern's includes "
                             "('orders', 'customers')")]
+
+
+def test_writing_a_connector_example_runs_as_the_readme_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    section = README.split("## Writing a connector", 1)[1].split("\n## ", 1)[0]
+    (tmp_path / "my_connector.py").write_text(section.split("```python", 1)[1].split("```", 1)[0])
+    config = json.loads(section.split("```json", 1)[1].split("```", 1)[0])
+    (tmp_path / "my_config.json").write_text(json.dumps(config))
+    tables = re.search(r"a catalog `tables.json` such as\n`(.*?)`:", section, re.S)
+    assert tables is not None
+    (tmp_path / "tables.json").write_text(tables.group(1).replace("\n", " "))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert minigest.main(["run", "my_config.json"]) == 1  # one table of two failed: below the threshold
+    counts = re.search(r"writes\n`counts.json` \(`(.*?)`\)", section, re.S)
+    assert counts is not None
+    assert json.loads((tmp_path / "counts.json").read_text()) == json.loads(counts.group(1).replace("\n", " "))
+    report = " ".join(capsys.readouterr().out.replace("|", " ").split())  # the report's cells wrap
+    assert "tables.json: table 'refunds': column 'reason': 'WORDS'" in report
+    assert "is not an OpenMetadata data type" in report
+    config.pop("sink")
+    config["stage"] = {"type": "connectors.outputs.FileStage", "options": {"staging_file": "staging.jsonl"}}
+    config["bulk_sink"] = {"type": "my_connector.TableList", "options": {"path": "tables.txt"}}
+    (tmp_path / "my_config.json").write_text(json.dumps(config))
+    minigest.Workflow.from_file("my_config.json").execute()
+    assert (tmp_path / "tables.txt").read_text() == "shop.sales.default.orders\n"
