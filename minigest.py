@@ -1151,9 +1151,15 @@ def _table(headers: list[str], rows: list[list[str]], width: int = 100, ruled: b
     """A plain-text grid at most ``width`` columns wide; long cells wrap inside their column."""
     widths = [max(_width(line) for row in [headers, *rows] for line in (row[i].splitlines() or [""]))
               for i in range(len(headers))]
+    words = [max([_width(word) for row in rows for word in row[i].split()] or [4])  # headers may wrap; data rather not
+             for i in range(len(headers))]
     room = width - 3 * len(headers) - 1
-    while sum(widths) > room and max(widths) > 8:
-        widths[widths.index(max(widths))] -= 1  # narrow the widest column first
+    for floor in (words, [4] * len(widths)):  # wrap between words first; break words only if that is not enough
+        while sum(widths) > room:
+            wider = [i for i, (w, least) in enumerate(zip(widths, floor)) if w > max(least, 4)]
+            if not wider:
+                break
+            widths[max(wider, key=widths.__getitem__)] -= 1  # narrow the widest column first
     cells = [[_wrap(cell, column) for cell, column in zip(row, widths)] for row in [headers, *rows]]
     rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+\n"
     out = [rule]

@@ -2076,3 +2076,50 @@ def test_the_status_file_says_the_exit_code_the_process_gave(tmp_path: Path) -> 
     path = write_config(tmp_path, source={"type": "test_minigest.InterruptingSource"})
     assert minigest.main(["run", str(path), "--status-file", str(status_file)]) == 130
     assert json.loads(status_file.read_text())["exit_code"] == 130
+
+
+# --- The report on a projector and in a log -----------------------------------------------------------
+
+
+def test_report_tables_fit_the_terminal_width_and_wrap_long_cells(monkeypatch: pytest.MonkeyPatch) -> None:
+    long_message = "a long explanation " * 30
+    workflow = run(ListSource([Either(left=StackTraceError("row 1", long_message))]), [ListSink()])
+    for columns in ("80", "100"):
+        monkeypatch.setenv("COLUMNS", columns)
+        out = io.StringIO()
+        workflow.print_status(out)
+        table_lines = [line for line in out.getvalue().splitlines() if line.startswith(("|", "+"))]
+        assert max(len(line) for line in table_lines) <= int(columns)
+        assert "a long explanation a long" in out.getvalue()  # wrapped, not cut
+    monkeypatch.delenv("COLUMNS")
+    out = io.StringIO()  # not a terminal: 100 columns
+    workflow.print_status(out)
+    assert max(len(line) for line in out.getvalue().splitlines() if line.startswith(("|", "+"))) <= 100
+
+
+def test_the_stack_trace_column_shows_where_the_users_code_failed() -> None:
+    class ParseJson(Processor):
+        def _run(self, record: Any) -> Either[Any]:
+            return Either(right=json.loads(record))  # fails inside the standard library
+
+    workflow = run(ListSource(["{bad"]), [ParseJson(), ListSink()])
+    out = io.StringIO()
+    workflow.print_status(out)
+    cell = out.getvalue().split("Stack Trace", 1)[1]
+    line = next(number for number, text in enumerate(Path(__file__).read_text().splitlines(), 1)
+                if "return Either(right=json.loads(record))  # fails inside" in text)
+    assert f"test_minigest.py:{line} in _run" in cell  # the innermost frame that is neither minigest's nor json's
+    assert "JSONDecodeError" in cell and "json/decoder.py" not in cell
+
+
+def test_the_report_says_when_a_run_was_limited_or_dry() -> None:
+    limited = Workflow(ListSource([1, 2, 3]), [ListSink()])
+    limited.execute(limit=2)
+    dry = Workflow(ListSource([1]), [ListSink()])
+    dry.execute(dry_run=True)
+    for workflow, note in ((limited, "limited to 2 records"), (dry, "dry run: nothing written")):
+        out = io.StringIO()
+        workflow.print_status(out)
+        assert note in out.getvalue().splitlines()[-1]
+    assert (limited.status_dict()["limit"], dry.status_dict()["dry_run"]) == (2, True)
+    assert dry.status_dict()["steps"][1]["state"] == "skipped"
