@@ -213,14 +213,16 @@ class Status:
     def filter(self, name: str, reason: str) -> None:
         """Count one record that was deliberately dropped, keeping the first reasons."""
         self.filtered += 1
-        if len(self.filtered_details) < self.max_failures_kept:
-            self.filtered_details.append((_clip(name, MAX_NAME_CHARS), _clip(reason, MAX_ERROR_CHARS)))
+        self._note(self.filtered_details, name, reason)
 
     def warning(self, name: str, reason: str) -> None:
         """Count a warning about ``name``; the record still went on."""
         self.warnings += 1
-        if len(self.warning_details) < self.max_failures_kept:
-            self.warning_details.append((_clip(name, MAX_NAME_CHARS), _clip(reason, MAX_ERROR_CHARS)))
+        self._note(self.warning_details, name, reason)
+
+    def _note(self, kept: list[tuple[str, str]], name: str, reason: str) -> None:
+        if len(kept) < self.max_failures_kept:
+            kept.append((_clip(name, MAX_NAME_CHARS), _clip(reason, MAX_ERROR_CHARS)))
 
     def failed(self, error: StackTraceError) -> StackTraceError:
         """Count a failure; keep its (clipped) details while fewer than ``max_failures_kept``."""
@@ -529,12 +531,10 @@ class JsonLinesWriter(AtomicWriter):
         import json
 
         self._dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
-        self.lines = 0
 
     def write(self, record: Any) -> None:
         """Add one record as a line of strict JSON."""
         self.file.write(self._dumps(to_jsonable(record)) + "\n")
-        self.lines += 1
 
 
 class JsonLinesSink(Sink):
@@ -1471,7 +1471,7 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     data = _parse(text, suffix, file)
     if not isinstance(data, dict):
         raise ConfigError(f"{file}: the config must be a mapping at the top level, got {type(data).__name__}")
-    _refuse_repeats(data, file, text)
+    _refuse_repeats(data, file)
     return _substitute(data, str(file), {})  # type: ignore[no-any-return]
 
 
@@ -1568,7 +1568,7 @@ def _toml_loads(text: str) -> Any:
     raise ConfigError("TOML configs need Python 3.11 or the tomli package (pip install tomli)")
 
 
-def _refuse_repeats(data: Any, file: Path, text: str, path: str = "", seen: set[int] | None = None) -> None:
+def _refuse_repeats(data: Any, file: Path, path: str = "", seen: set[int] | None = None) -> None:
     """A key given twice is a mistake, not an override: name its path and line."""
     seen = set() if seen is None else seen
     if id(data) in seen:  # YAML aliases share values: each is checked once
@@ -1581,7 +1581,7 @@ def _refuse_repeats(data: Any, file: Path, text: str, path: str = "", seen: set[
     children: Iterable[tuple[Any, Any]] = data.items() if isinstance(data, dict) else \
         enumerate(data) if isinstance(data, list) else ()
     for key, value in children:
-        _refuse_repeats(value, file, text, f"{path}.{key}" if path and isinstance(key, str) else
+        _refuse_repeats(value, file, f"{path}.{key}" if path and isinstance(key, str) else
                         f"{path}[{key}]" if path or not isinstance(key, str) else str(key), seen)
 
 
@@ -1745,27 +1745,27 @@ def import_class(path: str, key: str = "type", kind: str = "metadata") -> Any:
     return _resolve_type(path, key, kind)[0]
 
 
+def _import(name: str, key: str) -> Any:
+    """The module ``name``, or None when there is no such module; any other import error is a ConfigError."""
+    try:
+        return importlib.import_module(name) if name else None
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not name.startswith(exc.name):  # the module exists; something it imports does not
+            raise ConfigError(f"{key}: importing {name!r} failed: {exc}") from None
+        return None
+    except Exception as exc:
+        raise ConfigError(f"{key}: importing {name!r} failed: {type(exc).__name__}: {exc}") from exc
+
+
 def _resolve_type(path: Any, key: str, kind: str) -> tuple[Any, ServiceSpec | None]:
+    """What a ``type`` names: a module's ServiceSpec role, or a class in a module."""
     if not isinstance(path, str) or not all(part.isidentifier() for part in path.split(".")):
         raise ConfigError(f"{key}: {short(path)} is not a dotted Python path like 'package.module.Class'")
-    try:
-        spec_module = importlib.import_module(path)
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not path.startswith(exc.name):
-            raise ConfigError(f"{key}: importing {path!r} failed: {exc}") from None
-    except Exception as exc:
-        raise ConfigError(f"{key}: importing {path!r} failed: {type(exc).__name__}: {exc}") from exc
-    else:
+    spec_module = _import(path, key)
+    if spec_module is not None:
         return _role(spec_module, path, key, kind)
     module_name, _, attribute = path.rpartition(".")
-    module: Any = None
-    try:
-        module = importlib.import_module(module_name) if module_name else None
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not module_name.startswith(exc.name):
-            raise ConfigError(f"{key}: importing {module_name!r} failed: {exc}") from None
-    except Exception as exc:
-        raise ConfigError(f"{key}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
+    module = _import(module_name, key)
     if module is None:
         searched = ", ".join(dict.fromkeys(str(Path(folder or ".").resolve()) for folder in sys.path[:2]))
         raise ConfigError(f"{key}: no module named {(module_name or path)!r} (searched {searched} "

@@ -423,12 +423,13 @@ def test_a_stage_whose_writes_fail_commits_nothing_and_the_old_file_is_not_loade
     staging, database = tmp_path / "staging.jsonl", tmp_path / "catalog.db"
     staged(staging, tables("previous_run"))
     previous = staging.read_bytes()
-    real_write = JsonLinesWriter.write
+    real_write, written = JsonLinesWriter.write, []
 
     def disk_fills_up(self: JsonLinesWriter, record: Any) -> None:
-        if self.lines >= 2:
+        if len(written) >= 2:
             raise OSError(errno.ENOSPC, "No space left on device")
         real_write(self, record)
+        written.append(record)
 
     monkeypatch.setattr(JsonLinesWriter, "write", disk_fills_up)
     workflow = run_workflow(tables("a", "b"), staging, database)
