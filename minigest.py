@@ -738,6 +738,8 @@ class Workflow:
 
     def __init__(self, source: Source, steps: Sequence[Step] = (), bulk_sink: BulkSink | None = None, *,
                  success_threshold: float = 90.0, max_failures_kept: int = 1000) -> None:
+        if isinstance(steps, Step):
+            raise ValueError(f"steps must be a list of steps, got the single step {short(steps)}: write [{steps.name}]")
         _check_shape(source, list(steps), bulk_sink, success_threshold, max_failures_kept)
         self.source, self.steps, self.bulk_sink = source, list(steps), bulk_sink
         self.success_threshold = float(success_threshold)
@@ -794,13 +796,17 @@ class Workflow:
 
     def _run(self, steps: list[Step], watchers: list[Observer]) -> None:
         """The lifecycle: prepare, the record loop, commit, then the bulk sink on what was committed."""
-        self.ran = [self.source]
+        self.ran, log = [self.source], logger()
+        log.info("preparing %s", self.source.name)
         if not self._prepare():
             return
         self.ran.extend(steps)
+        log.info("running %s", " -> ".join(step.name for step in self.ran))
         with contextlib.closing(self.source.run()) as records:  # the source cleans up before anything commits
             self._pump(records if self.limit is None else itertools.islice(records, self.limit), steps, watchers)
+        log.info("%s gave %d records; committing the outputs", self.source.name, self.source.status.records)
         if self._commit([self.source, *steps]) and self.bulk_sink is not None and self.bulk_sink not in self.skipped:
+            log.info("%s loading what %s committed", self.bulk_sink.name, type(steps[-1]).__name__ if steps else "-")
             self.bulk_sink.stage = next((step for step in steps if isinstance(step, Stage)), None)
             self.bulk_sink._call("run()", self.bulk_sink.run)
             self.ran.append(self.bulk_sink)  # only once it returned: an interrupted bulk sink did not run
@@ -1180,6 +1186,9 @@ def _wrap(text: str, width: int) -> list[str]:
     text = text if len(text) <= 600 else text[:600] + " ..."
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
+        if _width(paragraph) <= width:  # fits: kept whole (a coloured cell's codes take no room)
+            lines.append(paragraph)
+            continue
         wrapped = textwrap.wrap(paragraph, width, break_on_hyphens=False) or [""]
         for line in wrapped:  # a wide (CJK) character takes two columns: cut again by display width
             while _width(line) > width:
@@ -1459,6 +1468,8 @@ class _Mapping(dict):  # type: ignore[type-arg]
 def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a JSON, TOML or YAML (when PyYAML is installed) config file; ``${VAR}`` comes from the environment."""
     file = Path(path)
+    if file.is_dir():
+        raise ConfigError(f"{file}: is a folder, not a config file")
     suffix = file.suffix.lower()
     if suffix not in (".json", ".toml", ".yaml", ".yml"):
         raise ConfigError(f"{file}: unknown config format {suffix or '(no suffix)'!r}: use .json, .toml or .yaml")
@@ -1489,7 +1500,8 @@ def _parse(text: str, suffix: str, file: Path) -> Any:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     except Exception as exc:  # TOML and YAML parse errors carry their own position
-        raise ConfigError(f"{file}: invalid {suffix.lstrip('.').upper()}: {_clip(str(exc), 500)}") from None
+        said = " ".join(str(exc).replace('"<unicode string>"', str(file)).split())  # one line, naming the file
+        raise ConfigError(f"{file}: invalid {suffix.lstrip('.').upper()}: {_clip(said, 500)}") from None
 
 
 def _json_loads(text: str) -> Any:
@@ -2092,6 +2104,8 @@ def _run(workflow: Workflow, args: Any) -> int:
                          progress=progress, keep_partial=args.keep_partial)
     except KeyboardInterrupt as exc:
         code = 143 if isinstance(exc, Terminated) else 130
+    except ConfigError as exc:  # found when the source prepared (a missing path): say which config
+        code = _fail(type(exc)(f"{args.config}: source: {exc}"), args.debug)
     except Exception as exc:
         code = _fail(exc, args.debug)
     code = code or workflow.exit_code()

@@ -2123,3 +2123,18 @@ def test_the_report_says_when_a_run_was_limited_or_dry() -> None:
         assert note in out.getvalue().splitlines()[-1]
     assert (limited.status_dict()["limit"], dry.status_dict()["dry_run"]) == (2, True)
     assert dry.status_dict()["steps"][1]["state"] == "skipped"
+
+
+def test_a_coloured_report_on_a_terminal_keeps_its_table_aligned(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("COLUMNS", "120")
+    out = Terminal()
+    run(ListSource([1, Either(left=StackTraceError("x", "bad"))]), [ListSink()]).print_status(out)
+    steps_table = out.getvalue().split("\n\n", 1)[0].splitlines()
+    assert "\x1b[32m" in out.getvalue()  # coloured...
+    plain = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in steps_table]
+    assert len({len(line) for line in plain}) == 1 and len(plain) == 6  # ...one line per row, all aligned

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import abc
 import inspect
+import logging
 import os
 import re
 import typing
@@ -218,6 +219,7 @@ class DatabaseSource(TopologyRunnerMixin, Source):
             raise InvalidSourceException(f"{self.name}: source_directory {str(path)!r} is a folder; give a file")
         if kind == "folder" and not path.is_dir():
             raise InvalidSourceException(f"{self.name}: source_directory {str(path)!r} is not a folder")
+        logging.getLogger("minigest.connectors").info("%s reads %s", self.name, path)
 
     def test_connection(self) -> None:
         """What prepare() checks: a source that cannot be read is said before the run."""

@@ -24,4 +24,6 @@ def build(target: Path = HERE / "sqlite_shop.db", script: Path = HERE / "sqlite_
 
 
 if __name__ == "__main__":
+    if any(argument.startswith("-") for argument in sys.argv[1:]):
+        sys.exit("usage: python sqlite_build.py [TARGET.db [SCRIPT.sql]]  (default: sqlite_shop.db from its .sql)")
     print(build(*map(Path, sys.argv[1:3])))
