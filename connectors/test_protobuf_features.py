@@ -103,12 +103,48 @@ def test_export_all_as_a_literal_makes_nested_types_visible(tmp_path: Path) -> N
     assert types(proto, "B") == [("i", "RECORD")] and proto.warnings == []
 
 
-def test_local_all_as_a_literal_hides_even_top_level_types(tmp_path: Path) -> None:
+LOCAL_ALL_LITERAL = ('edition = "2024";\npackage a;\noption features = { default_symbol_visibility: LOCAL_ALL };\n'
+                     "message Outer { int32 x = 1; }\nenum Color { RED = 0; }\n")
+NOT_VISIBLE = ('Symbol "a.{name}", defined in "a.proto" is not visible from "x.proto". It defaulted to local from '
+               "file-level 'option features.default_symbol_visibility = LOCAL_ALL;' and cannot be accessed outside "
+               "its own file")
+
+
+@pytest.mark.parametrize(("field", "name"), [("a.Outer o = 1;", "Outer"), ("a.Color c = 1;", "Color")])
+def test_local_all_as_a_literal_refuses_even_top_level_types_of_another_file(tmp_path: Path, field: str,
+                                                                             name: str) -> None:
+    write(tmp_path, "a.proto", LOCAL_ALL_LITERAL)
+    text = f'edition = "2024";\nimport "a.proto";\nmessage B {{ {field} }}\n'
+    assert error(tmp_path, text) == "3:13: " + NOT_VISIBLE.format(name=name)
+
+
+def test_validate_false_reads_a_type_local_to_another_file_as_its_real_type(tmp_path: Path) -> None:
+    write(tmp_path, "a.proto", LOCAL_ALL_LITERAL)
+    proto = load(tmp_path, 'edition = "2024";\nimport "a.proto";\nmessage B { a.Outer o = 1; map<string, a.Color> '
+                           "m = 2; }\n", validate=False)
+    assert types(proto, "B") == [("o", "RECORD"), ("m", "MAP")] and proto.warnings == []
+
+
+def test_local_all_makes_an_extendee_local_but_not_an_rpc_type(tmp_path: Path) -> None:
     write(tmp_path, "a.proto", 'edition = "2024";\npackage a;\noption features = { default_symbol_visibility: '
-                               "LOCAL_ALL };\nmessage Outer { int32 x = 1; }\n")
-    proto = load(tmp_path, 'edition = "2024";\nimport "a.proto";\nmessage B { a.Outer o = 1; }\n')
-    assert types(proto, "B") == [("o", "UNKNOWN")]
-    assert "3:13:" in proto.warnings[0] and "LOCAL_ALL" in proto.warnings[0]
+                               "LOCAL_ALL };\nmessage Ext { extensions 1 to 9; }\n")
+    head = 'edition = "2024";\nimport "a.proto";\n'
+    assert error(tmp_path, head + "extend a.Ext { int32 n = 1; }\n") == (
+        '3:8: Symbol "a.Ext", defined in "a.proto" target of extend is not visible from "x.proto". It defaulted to '
+        "local from file-level 'option features.default_symbol_visibility = LOCAL_ALL;' and cannot be accessed "
+        "outside its own file")
+    # protoc links an rpc's input and output types without checking their visibility.
+    proto = load(tmp_path, head + "service S { rpc Get(a.Ext) returns (a.Ext); }\n")
+    assert proto.warnings == []
+
+
+def test_an_unreadable_features_literal_makes_a_local_type_only_a_warning(tmp_path: Path) -> None:
+    write(tmp_path, "a.proto", 'edition = "2024";\npackage a;\noption features = { enum_type: CLOSED, 5 };\n'
+                               "message Outer { message Inner { int32 x = 1; } }\n")
+    proto = load(tmp_path, 'edition = "2024";\nimport "a.proto";\nmessage B { a.Outer.Inner i = 1; }\n')
+    [warning] = proto.warnings
+    assert 'x.proto:3:13: Symbol "a.Outer.Inner", defined in "a.proto" is not visible' in warning
+    assert "(not refused" in warning and types(proto, "B") == [("i", "RECORD")]
 
 
 # --- what protoc refuses, in either form ------------------------------------------------------------

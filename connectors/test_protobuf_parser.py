@@ -478,23 +478,57 @@ def test_deep_definitions_and_deep_trees_give_clear_errors() -> None:
         message_columns(proto.all_messages["C0"])
 
 
-def test_a_lowered_recursion_limit_still_gives_a_located_error() -> None:
-    import inspect
+# Run in a fresh interpreter, whose stack at the top level is a frame deep, so that a fixed, modest
+# recursion limit means the same whatever runs the suite; this process's limit is never touched.
+_UNDER_A_LOWERED_LIMIT = """
+import json, sys
+from connectors.protobuf import ProtoParseError, find_message, message_columns, parse_file, parse_text
+
+def outcome(run):
+    try:
+        run()
+    except ProtoParseError as error:
+        return [error.line, error.message]
+    except RecursionError:
+        return "a bare RecursionError"
+    return "no error"
+
+def nested(depth):
+    return 'syntax = "proto3"; ' + "message M { " * depth + "}" * depth
+
+chain = parse_file(sys.argv[1])  # C0 -> C1 -> ... -> C80, read under the usual limit
+limit = sys.getrecursionlimit()
+sys.setrecursionlimit(120)
+try:
+    found = {
+        "deep parse": outcome(lambda: parse_text(nested(80), "t.proto")),
+        "shallow parse": outcome(lambda: parse_text(nested(5), "t.proto")),
+        "deep tree": outcome(lambda: message_columns(find_message(chain, "C0"))),
+        "shallow tree": outcome(lambda: message_columns(find_message(chain, "C75"))),
+    }
+finally:
+    sys.setrecursionlimit(limit)
+print(json.dumps(found))
+"""
+
+
+def test_a_lowered_recursion_limit_still_gives_a_located_error(tmp_path: Path) -> None:
+    import json
+    import subprocess
     import sys
 
-    nested = "message M { " * 80 + "}" * 80
     chain = " ".join(f"message C{i} {{ C{i + 1} next = 1; }}" for i in range(80))
-    proto = load(f'syntax = "proto3"; {chain} message C80 {{}}')
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(len(inspect.stack()) + 60)
-    try:
-        with pytest.raises(ProtoParseError, match="recursion limit") as caught:
-            parse_text('syntax = "proto3"; ' + nested, "t.proto")
-        with pytest.raises(ProtoParseError, match="recursion limit"):
-            message_columns(proto.all_messages["C0"])
-    finally:
-        sys.setrecursionlimit(limit)
-    assert caught.value.line == 1
+    path = tmp_path / "chain.proto"
+    path.write_text(f'syntax = "proto3"; {chain} message C80 {{}}')
+    done = subprocess.run([sys.executable, "-c", _UNDER_A_LOWERED_LIMIT, str(path)], capture_output=True,
+                          text=True, cwd=Path(__file__).parent.parent, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "deep parse": [1, "Definitions are nested too deeply for Python's recursion limit."],
+        "shallow parse": "no error",  # the limit is low, not so low that nothing parses
+        "deep tree": [1, "the column tree of C0 is nested too deeply for Python's recursion limit"],
+        "shallow tree": "no error",
+    }
 
 
 def test_deeply_nested_option_literal_is_fine() -> None:

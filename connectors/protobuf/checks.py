@@ -89,6 +89,9 @@ def check_file(file: ProtoFile, owners: Owners) -> None:
         _check_message(file, message)
     for enum in file.enums:
         _check_enum(file, enum)
+    # protoc refuses a type local to another file as it links the field, before checking its features.
+    for token, refusal, sure in file.hidden_uses:
+        _fail_or_warn(file, sure, refusal, token)
     for field in file.fields:
         _check_field(file, field)
     _check_resolved(file)

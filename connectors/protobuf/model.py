@@ -210,6 +210,8 @@ class ProtoFile:
         # (key type name, field, token, definition or None, why not found) of map keys naming a type
         self.bound_map_keys: list[tuple[str, FieldDef, int, Symbol | None, str]] = []
         self.map_entry_types: list[FieldDef] = []        # fields naming a map's entry message as their type
+        # (token, why, certain) of each use of another file's edition 2024 type that is local to it
+        self.hidden_uses: list[tuple[int, str, bool]] = []
         self.dependencies: list[ProtoFile] = []          # direct imports that were found
         self.public_dependencies: list[ProtoFile] = []
         self.warnings: list[str] = []

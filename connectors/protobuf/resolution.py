@@ -287,22 +287,29 @@ def _encloses(parent: str, scope: str) -> bool:
     return not parent or scope == parent or (scope.startswith(parent) and scope[len(parent)] == ".")
 
 
-def hidden_from(found: Symbol | None, file: ProtoFile) -> str:
-    """Why an edition 2024 message or enum of another file may not be used in `file`, or ""."""
+def hidden_from(found: Symbol | None, file: ProtoFile, usage: str = "") -> tuple[str, bool] | None:
+    """protoc's refusal of an edition 2024 message or enum local to another file, and whether it is certain.
+
+    A type is local when marked `local`, or when unmarked and its file's default_symbol_visibility
+    makes it so: EXPORT_TOP_LEVEL for a nested type, LOCAL_ALL and STRICT for every type. None when
+    `file` may use it. The refusal is uncertain when that default comes from features not fully read.
+    """
     if not isinstance(found, (MessageDef, EnumDef)) or found.file is file or not found.file.at_least("2024"):
-        return ""
+        return None
+    sure = True
     if found.visibility:
         if found.visibility == "export":
-            return ""
-        why = "is marked 'local'"
+            return None
+        why = "It is explicitly marked 'local'"
     else:
         default = features.feature(found.file, "default_symbol_visibility")
         if default == "EXPORT_ALL" or (default == "EXPORT_TOP_LEVEL" and not found.nested):
-            return ""
-        if not features.certain(found.file):
-            return ""  # the file's features could not be read: let it through rather than refuse
-        why = f"is local by default (features.default_symbol_visibility = {default})"
-    return f"is not visible: \"{found.full_name}\" of \"{found.file.name}\" {why}, so protoc refuses it here"
+            return None
+        sure = features.certain(found.file)
+        why = f"It defaulted to local from file-level 'option features.default_symbol_visibility = {default};'"
+    usage = f" {usage}" if usage else ""
+    return (f"Symbol \"{found.full_name}\", defined in \"{found.file.name}\"{usage} is not visible from "
+            f"\"{file.name}\". {why} and cannot be accessed outside its own file"), sure
 
 
 def resolve(file: ProtoFile) -> None:
@@ -315,12 +322,12 @@ def resolve(file: ProtoFile) -> None:
         if found == MAP_ENTRY:
             file.map_entry_types.append(field)
             continue
-        hidden = hidden_from(found, file)
-        if hidden:
-            file.warnings.append(f"{file.location(field.type_token)}: type \"{field.type_name}\" of field "
-                                 f"\"{field.name}\" {hidden}; the column is UNKNOWN")
-        elif isinstance(found, (MessageDef, EnumDef)):
+        if isinstance(found, (MessageDef, EnumDef)):
+            # A type local to another file is still bound: the checks refuse it, `validate=False` reads it.
             field.target = found
+            hidden = hidden_from(found, file)
+            if hidden:
+                file.hidden_uses.append((field.type_token, *hidden))
         else:
             file.warnings.append(
                 f"{file.location(field.type_token)}: type \"{field.type_name}\" of field \"{field.name}\" "
@@ -336,9 +343,9 @@ def resolve(file: ProtoFile) -> None:
         if found is None:
             file.warnings.append(f"{file.location(token)}: type \"{type_name}\" {tried}")
             continue
-        hidden = hidden_from(found, file)
+        # protoc checks visibility for an extend's fields (after "is not a message type"), never for rpc types.
+        hidden = hidden_from(found, file, "target of extend") if extensions and isinstance(found, MessageDef) else None
         if hidden:
-            file.warnings.append(f"{file.location(token)}: type \"{type_name}\" {hidden}")
-            continue
+            file.hidden_uses.append((token, *hidden))
         file.bound_extendees.append((type_name, full, found, token, extensions))
 
