@@ -6,7 +6,6 @@ import builtins
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 
 from connectors.models import Contents
@@ -34,7 +33,7 @@ def run(**options: Any) -> Any:
 
 def without_contents(result: Any) -> Any:
     """The entities alone: DatabaseSource's Contents records (what a run found) are tested in test_base.py."""
-    return attrs.evolve(result, rights=[right for right in result.rights if not isinstance(right, Contents)])
+    return result._replace(rights=[right for right in result.rights if not isinstance(right, Contents)])
 
 
 def kinds(result: Any) -> list[str]:
