@@ -58,7 +58,7 @@ __all__ = [
     "NodeStage", "Observer", "OutputError", "Processor", "ServiceSpec", "ServiceTopology", "Sink", "Source",
     "Stage", "StackTraceError", "Status", "Step", "TopologyContext", "TopologyNode", "TopologyRunnerMixin",
     "Workflow", "WorkflowExecutionError", "WorkflowFatalError", "collect", "fqn_join", "import_class",
-    "load_config", "main", "render_topology",
+    "load_config", "logger", "main", "read_options", "render_topology",
 ]
 
 T = TypeVar("T")
