@@ -1706,10 +1706,10 @@ def _fits(value: Any, hint: Any) -> bool:
     if origin is tuple and arguments and arguments[-1] is not Ellipsis:  # tuple[int, str]: one type per place
         return isinstance(value, (list, tuple)) and len(value) == len(arguments) and \
             all(_fits(element, item) for element, item in zip(value, arguments))
-    if origin in (list, tuple) or (origin is not None and origin.__name__ in ("Sequence", "Iterable")):
+    if origin in (list, tuple) or (getattr(origin, "__name__", "") in ("Sequence", "Iterable")):
         item = arguments[0] if arguments else Any
         return isinstance(value, (list, tuple)) and all(_fits(element, item) for element in value)
-    if origin is dict or (origin is not None and origin.__name__ == "Mapping"):
+    if origin is dict or (getattr(origin, "__name__", "") == "Mapping"):
         key, item = arguments if len(arguments) == 2 else (Any, Any)
         return isinstance(value, dict) and all(_fits(k, key) and _fits(v, item) for k, v in value.items())
     return isinstance(value, hint) if isinstance(hint, type) else True
@@ -1730,7 +1730,7 @@ def _item_hint(hint: Any) -> Any:
 
     for candidate in (hint, *typing.get_args(hint)):
         origin = typing.get_origin(candidate)
-        if origin in (list, tuple) or (origin is not None and origin.__name__ in ("Sequence", "Iterable")):
+        if origin in (list, tuple) or (getattr(origin, "__name__", "") in ("Sequence", "Iterable")):
             return (typing.get_args(candidate) or (Any,))[0]
     return None
 

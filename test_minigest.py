@@ -14,7 +14,7 @@ import sys
 import textwrap
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import attrs
 import pytest
@@ -1656,8 +1656,8 @@ def test_progress_shows_only_the_steps_that_run(monkeypatch: pytest.MonkeyPatch)
 class Counted(Source):
     """A user's source with typed options, as a one-off connector writer would write it."""
 
-    def __init__(self, n: int, patterns: list[str] | None = None, ratio: float = 1.0, where: Path | None = None,
-                 label: str = "x") -> None:
+    def __init__(self, n: int, patterns: Optional[list[str]] = None, ratio: float = 1.0,  # noqa: UP045
+                 where: Optional[Path] = None, label: str = "x") -> None:  # noqa: UP045  # readable on Python 3.9
         super().__init__()
         self.n, self.patterns, self.ratio, self.where, self.label = n, patterns, ratio, where, label
 
@@ -1671,7 +1671,7 @@ class Counted(Source):
                                  "did you mean 'patterns'?"),
     ({}, "Counted: option 'n' is required"),
     ({"n": True}, "option 'n' must be int, got True"),
-    ({"n": 1, "patterns": ["a", 3]}, "option 'patterns' must be list[str] | None, got ['a', 3]"),
+    ({"n": 1, "patterns": ["a", 3]}, "option 'patterns' must be Optional[list[str]], got ['a', 3]"),
     ({"n": 1, "label": False}, "option 'label' must be str, got False (YAML reads yes/no/on/off as booleans"),
 ])
 def test_options_are_checked_from_the_constructors_annotations(options: dict[str, Any], message: str) -> None:
