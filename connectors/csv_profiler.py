@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from connectors.base import DatabaseSource, failure
 from connectors.csv_data import CsvDataConnector, undecodable_problem
@@ -253,6 +253,13 @@ _NUMBER_CHARS = {
     INT: re.compile(r"[0-9+\-\n]*"), BIGINT: re.compile(r"[0-9+\-\n]*"), DOUBLE: re.compile(r"[0-9.eE+\-\n]*"),
 }
 _INT_RANGE = {INT: (-(2**31), 2**31 - 1), BIGINT: (-(2**63), 2**63 - 1)}
+
+
+class _Ints(NamedTuple):
+    """An integer batch decoded by the fast check, with the (min, max) its range check found."""
+
+    values: list[int]
+    extremes: tuple[int, int]
 _NOT_A_VALUE = {
     data_type: re.compile(f"^(?!(?:{pattern})$)", re.MULTILINE)
     for data_type, pattern in {
@@ -363,8 +370,10 @@ class _CsvColumn:
                 return False, None
             if data_type in _INT_RANGE:
                 low, high = _INT_RANGE[data_type]
-                if min(numbers) < low or max(numbers) > high:
+                extremes = min(numbers), max(numbers)
+                if extremes[0] < low or extremes[1] > high:
                     return False, None
+                return True, _Ints(numbers, extremes)  # the range check found min and max: kept for the stats
             return True, numbers
         if data_type in _ISO_FIELDS:
             uniform = uniform_iso_batch(values, joined, data_type, self.known_dates)
@@ -388,15 +397,20 @@ class _CsvColumn:
         apart: Sequence[str] = ()  # keys of another type than ``keys``: NaN and infinities as text
         apart_counts: Sequence[int] | None = None
         if data_type in (INT, BIGINT):
-            keys = decoded if decoded is not None else list(map(_integer, cells))
             assert accumulator.numbers is not None
-            accumulator.numbers.add_ints(keys, counts)
+            if decoded is not None:
+                keys = decoded.values
+                accumulator.numbers.add_ints(keys, counts, decoded.extremes)
+            else:
+                keys = list(map(_integer, cells))
+                accumulator.numbers.add_ints(keys, counts)
         elif data_type == DOUBLE:
             keys = decoded if decoded is not None else list(map(float, cells))
             assert accumulator.numbers is not None
-            accumulator.numbers.add_floats(keys, counts)
-            finite = list(map(math.isfinite, keys))
-            if not all(finite):  # NaN is never equal to itself: these are told apart by their text
+            all_finite = all(map(math.isfinite, keys))  # checked once here, not again by add_floats
+            accumulator.numbers.add_floats(keys, counts, finite=all_finite)
+            if not all_finite:  # NaN is never equal to itself: these are told apart by their text
+                finite = list(map(math.isfinite, keys))
                 others = list(map(operator.not_, finite))
                 apart = [repr(number) for number in itertools.compress(keys, others)]
                 apart_counts = None if counts is None else list(itertools.compress(counts, others))
@@ -450,9 +464,24 @@ _ISO_FIELDS = {
         r"(?::(?P<second>[0-9]{2})(?:\.[0-9]+)?)?(?:Z|[+-](?P<zone_hour>[0-9]{2}):?(?P<zone_minute>[0-9]{2}))?)?"
     ),
 }
-_BAD_HOUR = re.compile(rb"(?:2[4-9]|[3-9][0-9])\n")  # only ever matches a whole (tens, ones, newline) triple
 _KNOWN_DATES_MAX = 50_000  # real calendar dates remembered per column, so each is checked once
 _cut: Callable[[str, slice], str] = operator.getitem  # text[slice], mapped in C
+# Every ASCII digit as "0": a batch written alike translates to its first value's shape, repeated.
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_DIGIT_TABLES: dict[str, bytes] = {}
+
+
+def _lines_with(data: bytes, at: int, step: int, digits: str) -> int:
+    """A bit mask of the lines whose character at ``at`` is one of ``digits``: one byte per line, 1 or 0.
+
+    ``translate`` turns the strided column into those bytes and ``int.from_bytes``
+    into one number, so "some line has a 2 here and a 4 or more next" is one ``&``
+    of two such masks: a field's range checked for a whole batch in a few C calls.
+    """
+    table = _DIGIT_TABLES.get(digits)
+    if table is None:
+        table = _DIGIT_TABLES[digits] = bytes(1 if chr(code) in digits else 0 for code in range(256))
+    return int.from_bytes(data[at::step].translate(table), "big")
 
 
 def uniform_iso_batch(values: Sequence[str], joined: str, data_type: str, known_dates: set[str]) -> int:
@@ -460,7 +489,7 @@ def uniform_iso_batch(values: Sequence[str], joined: str, data_type: str, known_
 
     When every value has the first one's length, digits where it has digits
     and its other characters, each field is checked once per batch on the
-    column of characters it occupies (a strided slice of the joined text):
+    column of characters it occupies (a strided slice of the joined bytes):
     hours at most 23, minutes and seconds at most 59, and each distinct date
     a real one. 0: not written alike (or not valid), ask the regex. 1: all
     valid. 2: all valid and in one zone, so they sort as text.
@@ -468,31 +497,40 @@ def uniform_iso_batch(values: Sequence[str], joined: str, data_type: str, known_
     first, count = values[0], len(values)
     width = len(first)
     step = width + 1
-    if len(joined) != count * step - 1 or not joined.isascii() or joined[width::step] != "\n" * (count - 1):
+    if len(joined) != count * step - 1 or not joined.isascii():
         return 0
     fields = _ISO_FIELDS[data_type].fullmatch(first)
     if fields is None:
         return 0
-    for position, char in enumerate(first):
-        column = joined[position::step]
-        if not (column.isdigit() if char.isdigit() else column == char * count):
-            return 0
+    data = joined.encode("ascii")  # bytes: strided slices and translate, without Unicode tables
+    # The shape of every line at once: one C pass maps each digit to "0", and the batch is written
+    # alike exactly when that equals the first value's shape repeated (the newlines included).
+    shape = first.encode("ascii").translate(_DIGITS_AS_ZERO) + b"\n"
+    if data.translate(_DIGITS_AS_ZERO) != (shape * count)[:-1]:
+        return 0
     spans = {name: fields.start(name) for name, value in fields.groupdict().items() if value is not None}
-    for name in ("hour", "zone_hour"):
-        if name in spans:
-            # Each line's two hour digits and a newline, side by side (slice assignment, in C),
-            # searched once for an hour above 23.
-            at = spans[name]
-            pairs = bytearray(3 * count)
-            pairs[0::3] = joined[at::step].encode()
-            pairs[1::3] = joined[at + 1::step].encode()
-            pairs[2::3] = b"\n" * count
-            if _BAD_HOUR.search(pairs) is not None:
-                return 0
-    for name in ("minute", "second", "zone_minute"):
-        if name in spans and max(joined[spans[name]::step]) > "5":
+
+    def lines_with(field: str, offset: int, digits: str) -> int:
+        return _lines_with(data, spans[field] + offset, step, digits)
+
+    for name in ("hour", "zone_hour"):  # above 23: a tens digit of 3 or more, or a 2 then 4 or more
+        if name in spans and (
+            lines_with(name, 0, "3456789") or lines_with(name, 0, "2") & lines_with(name, 1, "456789")
+        ):
             return 0
-    if "date" in spans:
+    for name in ("minute", "second", "zone_minute"):  # above 59: a tens digit of 6 or more
+        if name in spans and lines_with(name, 0, "6789"):
+            return 0
+    # A date with month 01-12, day 01-28 and a year other than 0000 is real in every calendar: no
+    # date to check one by one. Only a batch with another (days 29 to 31) checks its distinct dates.
+    if "date" in spans and (
+        lines_with("date", 0, "0") & lines_with("date", 1, "0") & lines_with("date", 2, "0")
+        & lines_with("date", 3, "0")
+        or lines_with("date", 5, "23456789") or lines_with("date", 5, "0") & lines_with("date", 6, "0")
+        or lines_with("date", 5, "1") & lines_with("date", 6, "3456789")
+        or lines_with("date", 8, "3456789") or lines_with("date", 8, "0") & lines_with("date", 9, "0")
+        or lines_with("date", 8, "2") & lines_with("date", 9, "9")
+    ):
         dates = set(map(_cut, values, itertools.repeat(slice(0, 10))))
         is_date = ACCEPTS[DATE]
         for date in dates.difference(known_dates):
@@ -501,9 +539,11 @@ def uniform_iso_batch(values: Sequence[str], joined: str, data_type: str, known_
             if len(known_dates) < _KNOWN_DATES_MAX:
                 known_dates.add(date)
     if "zone_hour" in spans:
-        zone = slice(spans["zone_hour"] - 1, width)
-        if len(set(map(_cut, values, itertools.repeat(zone)))) > 1:
-            return 1  # several offsets: the text order is not the time order
+        # One zone when every character of the offset is the same on every line.
+        for position in range(spans["zone_hour"] - 1, width):
+            column = data[position::step]
+            if column != column[:1] * count:
+                return 1  # several offsets: the text order is not the time order
     return 2
 
 
@@ -542,7 +582,7 @@ def sample_table(path: Path, table: Table, size: int, rng: random.Random | None)
     converters = [_typed_value(column.data_type) for column in table.columns]
     return SampleData(
         table_fqn=table.fqn,
-        columns=tuple(column.name for column in table.columns),  # type: ignore[misc]  # attrs converter=tuple
+        columns=tuple(column.name for column in table.columns),
         rows=[[convert(cell) for convert, cell in zip(converters, row)] for row in chosen],
     )
 

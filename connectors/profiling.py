@@ -106,7 +106,14 @@ class DistinctSketch:
         """A sketch of values already counted: their hashes, and how often each value occurred."""
         sketch = cls(size)
         kept = sketch.counts
-        for hashed, count in heapq.nsmallest(size + 1, zip(hashes, counts)):
+        # heapq.nsmallest walks every pair in Python. The hashes are uniform, so the k + 1 smallest
+        # almost surely lie below twice where the (k + 1)-th is expected: keep only those (a
+        # comprehension, no tuple for the others), and look at every pair only when too few are below.
+        guess = _TWO_64 * 2 * (size + 1) // max(len(hashes), 1) - _TWO_63
+        pairs = [(hashed, count) for hashed, count in zip(hashes, counts) if hashed < guess]
+        if len(pairs) <= size:
+            pairs = list(zip(hashes, counts))
+        for hashed, count in heapq.nsmallest(size + 1, pairs):
             kept[hashed] = kept.get(hashed, 0) + count  # two values, one hash: counted as one, as add() does
         if len(kept) > size:
             del kept[max(kept)]
@@ -205,14 +212,17 @@ class DistinctCounter:
         self.sketch.add(sketch_hashes(keys), counts)
 
     def _switch(self) -> None:
-        assert self.counts is not None
+        counts = self.counts
+        assert counts is not None
         sketch = DistinctSketch(self.sketch_size)
-        # Keys of different types may sit in the Counter: each type's keys are hashed together.
-        by_type: dict[type, list[Hashable]] = {}
-        for key in self.counts:
-            by_type.setdefault(type(key), []).append(key)
-        for keys in by_type.values():
-            sketch.add(sketch_hashes(keys), [self.counts[key] for key in keys])
+        if len(set(map(type, counts))) == 1:  # the usual case: keys and counts in one C pass each
+            sketch.add(sketch_hashes(list(counts)), list(counts.values()))
+        else:  # keys of different types (numbers and misfit text): each type's keys are hashed together
+            by_type: dict[type, list[Hashable]] = {}
+            for key in counts:
+                by_type.setdefault(type(key), []).append(key)
+            for keys in by_type.values():
+                sketch.add(sketch_hashes(keys), [counts[key] for key in keys])
         self.counts, self.sketch = None, sketch
 
     def distinct(self) -> int:
@@ -259,8 +269,12 @@ class NumberStats:
     def count(self) -> int:
         return self.int_count + self.float_count
 
-    def add_ints(self, values: Sequence[int], counts: Sequence[int] | None = None) -> None:
-        """Add a batch of ints (not bools), each once or ``counts[i]`` times."""
+    def add_ints(self, values: Sequence[int], counts: Sequence[int] | None = None,
+                 extremes: tuple[int, int] | None = None) -> None:
+        """Add a batch of ints (not bools), each once or ``counts[i]`` times.
+
+        ``extremes``: the batch's (min, max) when the caller has already found them (a range check).
+        """
         if not values:
             return
         if counts is None:
@@ -271,11 +285,15 @@ class NumberStats:
             self.int_count += sum(counts)
             self.int_sum += sum(map(operator.mul, values, counts))
             self.int_squares += sum(map(operator.mul, map(operator.mul, values, values), counts))
-        self._extremes(min(values), max(values))
+        self._extremes(*(extremes or (min(values), max(values))))
 
-    def add_floats(self, values: Sequence[float], counts: Sequence[int] | None = None) -> None:
-        """Add a batch of floats, each once or ``counts[i]`` times; NaN and infinities are counted apart."""
-        if not all(map(math.isfinite, values)):
+    def add_floats(self, values: Sequence[float], counts: Sequence[int] | None = None,
+                   finite: bool = False) -> None:
+        """Add a batch of floats, each once or ``counts[i]`` times; NaN and infinities are counted apart.
+
+        ``finite``: the caller has checked that every value is finite (the check is a pass of its own).
+        """
+        if not finite and not all(map(math.isfinite, values)):
             kept = [index for index, value in enumerate(values) if math.isfinite(value)]
             weights = counts if counts is not None else [1] * len(values)
             self.non_finite += sum(weights) - sum(weights[index] for index in kept)
