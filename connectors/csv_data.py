@@ -16,6 +16,7 @@ roles this service has.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 from collections.abc import Iterator, Sequence
@@ -136,6 +137,20 @@ def profile_csv_file(path: Path, sample_rows: int = 10_000) -> CsvProfile:
     ``SNIFF_CHARS`` long, a line is read at most ``MAX_LINE_CHARS`` at a time,
     and rows are inferred ``BATCH_ROWS`` at a time.
     """
+    with csv_rows(path) as (rows, encoding, evidence):
+        profile = profile_rows(rows, sample_rows)
+    if evidence.startswith("NUL"):
+        profile.warnings.insert(0, f"read as {encoding.upper()} ({evidence}); save the file as UTF-8")
+    return profile
+
+
+@contextlib.contextmanager
+def csv_rows(path: Path) -> Iterator[tuple[Iterator[list[str]], str, str]]:
+    """A data file's rows (header first, blank lines skipped), its encoding and how it was told.
+
+    Every role reads a file through this, so all see the same rows; a problem reading it raises
+    CsvFileError naming the file (and the line), also when it happens while the caller reads.
+    """
     problem = unreadable_file_problem(path)
     if problem is not None:
         raise CsvFileError(f"{path}: {problem}")
@@ -148,7 +163,7 @@ def profile_csv_file(path: Path, sample_rows: int = 10_000) -> CsvProfile:
             dialect = sniff_dialect(text.read(SNIFF_CHARS).lstrip("\ufeff"))
             text.seek(0)  # the sample is read again by the reader: no line is ever cut in two
             reader = csv.reader(bounded_lines(text), dialect)
-            profile = profile_rows(filter(None, reader), sample_rows)  # filter(None): skip blank lines
+            yield filter(None, reader), encoding, evidence  # filter(None): skip blank lines
     except CsvFileError as exc:
         raise CsvFileError(f"{path}: {exc}") from None
     except UnicodeDecodeError:
@@ -158,9 +173,6 @@ def profile_csv_file(path: Path, sample_rows: int = 10_000) -> CsvProfile:
         raise CsvFileError(f"{path}, line {line}: not readable as CSV: {exc}") from None
     except OSError as exc:
         raise CsvFileError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
-    if evidence.startswith("NUL"):
-        profile.warnings.insert(0, f"read as {encoding.upper()} ({evidence}); save the file as UTF-8")
-    return profile
 
 
 def undecodable_problem(path: Path, encoding: str) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import csv
 import datetime
 import itertools
 import math
@@ -30,16 +29,8 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 from connectors.base import DatabaseSource, failure
-from connectors.csv_data import CsvDataConnector, undecodable_problem
-from connectors.csv_files import (
-    SNIFF_CHARS,
-    CsvFileError,
-    bounded_lines,
-    detect_encoding,
-    field_limit,
-    sniff_dialect,
-    unreadable_file_problem,
-)
+from connectors.csv_data import CsvDataConnector, csv_rows
+from connectors.csv_files import CsvFileError
 from connectors.csv_types import (
     _CLOCK,
     _SURE_DATE,
@@ -176,35 +167,10 @@ class CsvSampler(_CsvRole):
 
 @contextlib.contextmanager
 def data_rows(path: Path) -> Iterator[Iterator[list[str]]]:
-    """The file's data rows (the header skipped, blank lines too), as parsed cells.
-
-    Opened and sniffed as the metadata role opens it. A problem reading the
-    file raises CsvFileError naming the file (and the line).
-    """
-    problem = unreadable_file_problem(path)
-    if problem is not None:
-        raise CsvFileError(f"{path}: {problem}")
-    reader = None
-    encoding = "utf-8"
-    try:
-        with open(path, "rb") as raw:
-            encoding, _ = detect_encoding(raw.read(4096))
-        with open(path, encoding=encoding, newline="") as text, field_limit():
-            dialect = sniff_dialect(text.read(SNIFF_CHARS).lstrip("\ufeff"))
-            text.seek(0)
-            reader = csv.reader(bounded_lines(text), dialect)
-            rows = filter(None, reader)  # blank lines are skipped, as type inference skips them
-            next(rows, None)  # the header
-            yield rows
-    except CsvFileError as exc:
-        raise CsvFileError(f"{path}: {exc}") from None
-    except UnicodeDecodeError:
-        raise CsvFileError(f"{path}: {undecodable_problem(path, encoding)}") from None
-    except csv.Error as exc:
-        line = reader.line_num if reader is not None else 0
-        raise CsvFileError(f"{path}, line {line}: not readable as CSV: {exc}") from None
-    except OSError as exc:
-        raise CsvFileError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    """The file's data rows (the header skipped, blank lines too), read as the metadata role reads them."""
+    with csv_rows(path) as (rows, _, _):
+        next(rows, None)  # the header
+        yield rows
 
 
 # --- Profiling ------------------------------------------------------------------
