@@ -1589,21 +1589,30 @@ def test_errors_share_one_base_and_diagnostics_go_to_the_minigest_logger() -> No
     assert minigest.logger().name == "minigest"
 
 
+class Tidy(Source):
+    """A source whose iterator cleans up in a finally block; it says when that, commit() and close() happen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[str] = []
+
+    def _iter(self) -> Iterator[Either[int]]:
+        try:
+            yield from (Either(right=i) for i in range(10))
+        finally:
+            self.events.append("iterator closed")
+
+    def commit(self) -> None:
+        self.events.append("commit")
+
+    def close(self) -> None:
+        self.events.append("close")
+
+
 def test_a_source_cut_short_by_the_limit_cleans_up_before_it_commits() -> None:
-    events: list[str] = []
-
-    class Tidy(Source):
-        def _iter(self) -> Iterator[Either[int]]:
-            try:
-                yield from (Either(right=i) for i in range(10))
-            finally:
-                events.append("iterator closed")
-
-        def commit(self) -> None:
-            events.append("commit")
-
-    Workflow(Tidy(), [ListSink()]).execute(limit=2)
-    assert events == ["iterator closed", "commit"]
+    source = Tidy()
+    Workflow(source, [ListSink()]).execute(limit=2)
+    assert source.events == ["iterator closed", "commit", "close"]
 
 
 def test_trace_and_failures_file_both_see_every_failure(tmp_path: Path) -> None:
@@ -1990,21 +1999,10 @@ def test_a_broken_observer_stops_the_run_and_is_not_blamed_on_a_step() -> None:
 
 
 def test_the_source_cleans_up_before_it_is_closed_also_on_a_fatal_error() -> None:
-    events: list[str] = []
-
-    class Tidy(Source):
-        def _iter(self) -> Iterator[Either[int]]:
-            try:
-                yield from (Either(right=i) for i in range(10))
-            finally:
-                events.append("iterator closed")
-
-        def close(self) -> None:
-            events.append("close")
-
+    source = Tidy()
     with pytest.raises(WorkflowFatalError):
-        Workflow(Tidy(), [FatalAt(3)]).execute()
-    assert events == ["iterator closed", "close"]
+        Workflow(source, [FatalAt(3)]).execute()
+    assert source.events == ["iterator closed", "close"]  # no commit after a fatal error
 
 
 def test_the_bulk_sink_is_timed_on_its_own_step(monkeypatch: pytest.MonkeyPatch) -> None:
