@@ -116,17 +116,13 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _optional_text(value: Any) -> str | None:
-    return None if value is None else _text(value)
-
-
 @attrs.frozen
 class StackTraceError:
     """What went wrong with one entity: its name, the error and (optionally) the stack trace."""
 
     name: str = attrs.field(converter=_text)
     error: str = attrs.field(converter=_text)
-    stack_trace: str | None = attrs.field(default=None, converter=_optional_text)
+    stack_trace: str | None = attrs.field(default=None, converter=attrs.converters.optional(_text))
 
 
 def _as_error(value: Any) -> StackTraceError:
@@ -255,18 +251,11 @@ class Status:
 # --- Steps ------------------------------------------------------------------
 
 
-class Dropped:
-    """What a step's ``run(record)`` returns when the record goes no further."""
-
-    def __init__(self, why: str) -> None:
-        self.why = why
-
-    def __repr__(self) -> str:
-        return self.why.upper()
+class Dropped(str):
+    """What a step's ``run(record)`` returns when the record goes no further: FILTERED or FAILED."""
 
 
-FILTERED = Dropped("filtered")
-FAILED = Dropped("failed")
+FILTERED, FAILED = Dropped("FILTERED"), Dropped("FAILED")
 
 
 class Step(abc.ABC):
