@@ -693,6 +693,8 @@ class _Sampler:
     def __init__(self, steps: Sequence[Step], first: int = 1_000, every: int = 64) -> None:
         self.steps, self.first, self.every = list(steps), first, every
         self.timed_calls = [0] * len(self.steps)
+        self.runs: list[Callable[[Any], Any]] = [step.run for step in self.steps]  # type: ignore[attr-defined]
+        self.timed = [self.timer(index, run) for index, run in enumerate(self.runs)]
 
     def chains(self, plain: T, timed: T) -> Iterator[T]:
         """What to call for each record in turn: ``timed`` for the records sampled, else ``plain``."""
@@ -727,22 +729,18 @@ class Workflow:
 
     def __init__(self, source: Source, steps: Sequence[Step] = (), bulk_sink: BulkSink | None = None, *,
                  success_threshold: float = 90.0, max_failures_kept: int = 1000) -> None:
-        if isinstance(steps, Step):
-            raise ValueError(f"steps must be a list of steps, got the single step {short(steps)}: write [{steps.name}]")
-        _check_shape(source, list(steps), bulk_sink, success_threshold, max_failures_kept)
-        self.source, self.steps, self.bulk_sink = source, list(steps), bulk_sink
+        self.steps = _check_shape(source, steps, bulk_sink, success_threshold, max_failures_kept)
+        self.source, self.bulk_sink = source, bulk_sink
         self.success_threshold = float(success_threshold)
         self.service_spec: ServiceSpec | None = None  # where the source came from, for `minigest check`
-        self.elapsed, self.dry_run, self.started = 0.0, False, False
+        self.elapsed, self.dry_run, self.started, self.interrupted = 0.0, False, False, False
         self.limit: int | None = None
         self.stopped: str | None = None  # why the run ended early, if it did
-        self.interrupted = False
         self.ran: list[Step] = []  # the steps the run reached, in run order
         self.skipped: list[Step] = []  # what a dry run leaves out
         self.committed: list[Step] = []  # whose output this run made final
         for step in self.all_steps():
-            _adopt(step)
-            step.status.max_failures_kept = max_failures_kept
+            _adopt(step, max_failures_kept)
 
     def all_steps(self) -> list[Step]:
         """The source, the steps and the bulk sink, in run order."""
@@ -753,9 +751,9 @@ class Workflow:
                 observers: Sequence[Observer] = (), keep_partial: bool = False) -> None:
         """Run once: prepare, every record through the steps, commit, bulk sink; close every step once.
 
-        ``limit`` stops after that many source records; ``dry_run`` leaves out the sink, stage and bulk
-        sink; ``trace`` follows each record; ``failures`` is a file for every failure with its input;
-        ``progress`` shows a status line; ``keep_partial`` commits outputs even when interrupted.
+        ``limit`` stops after N source records; ``dry_run`` leaves out the sink, stage and bulk sink; ``trace``
+        follows each record; ``failures`` is a file for every failure with its input; ``progress`` shows a status
+        line; ``keep_partial`` commits outputs even when interrupted.
         """
         if self.started:
             raise MinigestError("this workflow has already run; build a new one to run again")
@@ -816,9 +814,8 @@ class Workflow:
 
     def _pump(self, records: Iterable[Any], steps: list[Step], watchers: list[Observer]) -> None:
         """The record loop: each record through every step, until a step drops it."""
-        runs: list[Callable[[Any], Any]] = [step.run for step in steps]  # type: ignore[attr-defined]
         sampler = _Sampler(steps)
-        timed = [sampler.timer(index, run) for index, run in enumerate(runs)]
+        runs, timed = sampler.runs, sampler.timed  # each step's run(), and the same timed into its status
         if watchers:
             records, runs, timed = _watched(records, steps, runs, timed, watchers)
         seen = 0  # zip with a counter: after the loop, how many records the source gave
@@ -863,10 +860,8 @@ class Workflow:
 
     def failing_steps(self) -> list[Step]:
         """Steps that have failures and a success strictly below the threshold."""
-        return [
-            step for step in self.all_steps()
-            if step.status.failure_count and step.status.calculate_success() < self.success_threshold
-        ]
+        below = self.success_threshold
+        return [s for s in self.all_steps() if s.status.failure_count and s.status.calculate_success() < below]
 
     def raise_from_status(self) -> None:
         """Raise ``WorkflowExecutionError`` when a step with failures is below the threshold."""
@@ -921,12 +916,13 @@ def _close_all(steps: list[Step]) -> BaseException | None:
     return pending
 
 
-def _adopt(step: Step) -> None:
-    """A step whose ``__init__`` skipped ``super().__init__()`` still gets a name and a status."""
+def _adopt(step: Step, max_failures_kept: int) -> None:
+    """The workflow's failure cap on a step; one whose ``__init__`` skipped ``super().__init__()`` gets a name too."""
     if not hasattr(step, "name"):
         step.name = type(step).__name__
     if not hasattr(step, "status"):
         step.status = Status()
+    step.status.max_failures_kept = max_failures_kept
 
 
 def _standard_observers(source: Source, steps: list[Step], trace: IO[str] | None,
@@ -942,8 +938,11 @@ def _standard_observers(source: Source, steps: list[Step], trace: IO[str] | None
     return watchers
 
 
-def _check_shape(source: Any, steps: list[Any], bulk_sink: Any, threshold: Any, kept: Any) -> None:
+def _check_shape(source: Any, steps: Iterable[Any], bulk_sink: Any, threshold: Any, kept: Any) -> list[Step]:
     """A Source, Processors, at most one Sink or Stage last, a BulkSink; a threshold and a failure cap."""
+    if isinstance(steps, Step):
+        raise ValueError(f"steps must be a list of steps, got the single step {short(steps)}: write [{steps.name}]")
+    steps = list(steps)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 100:
         raise ValueError(f"success_threshold must be a number from 0 to 100, got {short(threshold)}")
     if isinstance(kept, bool) or not isinstance(kept, int) or kept < 0:
@@ -957,6 +956,7 @@ def _check_shape(source: Any, steps: list[Any], bulk_sink: Any, threshold: Any, 
             raise ValueError(f"{type(step).__name__} must be the last step, found at position {position}")
     if bulk_sink is not None and not isinstance(bulk_sink, BulkSink):
         raise ValueError(f"bulk_sink must be a BulkSink, got {short(bulk_sink)}")
+    return steps
 
 
 def _watched(records: Iterable[Any], steps: list[Step], runs: list[Callable[[Any], Any]],
