@@ -288,10 +288,7 @@ class Step(abc.ABC):
         """Release what the step holds; output not committed is thrown away. Called exactly once."""
 
     def fail(self, error: StackTraceError, record: Any = None) -> Dropped:
-        """Count a failure of this step and show it to whoever watches the run (trace, failures file).
-
-        ``self.status.failed(error)`` counts it too, but tells no one: steps call this instead.
-        """
+        """Count a failure and show it to whoever watches the run; ``status.failed()`` would tell no one."""
         error = self.status.failed(error)
         for observer in self.observers:
             try:
@@ -476,10 +473,7 @@ def to_jsonable(record: Any) -> Any:
 
 
 class AtomicWriter:
-    """A text file written under a temporary name and renamed into place on ``commit()``.
-
-    A reader sees the old file or the whole new one, never a half-written one.
-    """
+    """A text file written under a temporary name, renamed into place on ``commit()``: never seen half-written."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         import tempfile  # imported when first needed, like every module only some runs use
@@ -626,7 +620,10 @@ class FailuresFile(Observer):
     def failed(self, step: Step, error: StackTraceError, record: Any) -> None:
         entry = {"step": step.name, **attrs.asdict(error)}
         if record is not None:
-            entry["record"] = _jsonable_or_repr(record)
+            try:
+                entry["record"] = to_jsonable(record)
+            except Exception:  # a to_dict() that raises: the record's repr instead
+                entry["record"] = repr(record)[:MAX_ERROR_CHARS]
         line = (self._dumps(entry) + "\n").encode("utf-8", "backslashreplace")  # a stray surrogate is escaped
         try:
             if self.file.write(line) != len(line):  # a short write: the disk is full
@@ -672,22 +669,13 @@ class Collector(Observer):
         self.rights.append(record)
 
 
-def _jsonable_or_repr(record: Any) -> Any:
-    """A record as JSON data for the failures file; what the encoder cannot take becomes its repr."""
-    try:
-        return to_jsonable(record)
-    except Exception:
-        return repr(record)[:MAX_ERROR_CHARS]
-
-
 # --- Workflow ---------------------------------------------------------------
 
 
 class _Sampler:
-    """Times every one of the first records, then one in ``every``, and scales each step's time up.
+    """Times every one of the first records, then one in ``every`` (timing each call costs more than a simple step).
 
-    Timing every call would cost more than a simple step itself. A step is scaled by its own calls
-    over its own timed calls, so a step behind a filter is not charged for records it never saw.
+    Each step's time is scaled up by its own calls over its timed calls: a step behind a filter is charged fairly.
     """
 
     def __init__(self, steps: Sequence[Step], first: int = 1_000, every: int = 64) -> None:
@@ -903,10 +891,7 @@ class Workflow:
 
 
 def _close_all(steps: list[Step]) -> BaseException | None:
-    """Close each step once; a failing close() is that step's failure, not the end of the others.
-
-    A fatal error or Ctrl-C from a close() is returned, to be raised once every step is closed.
-    """
+    """Close each step once (a failing close() is its failure); a fatal error or Ctrl-C is returned, raised later."""
     pending: BaseException | None = None
     for step in steps:
         try:
@@ -928,14 +913,9 @@ def _adopt(step: Step, max_failures_kept: int) -> None:
 def _standard_observers(source: Source, steps: list[Step], trace: IO[str] | None,
                         failures: str | os.PathLike[str] | None, progress: IO[str] | None) -> list[Observer]:
     """The observers ``execute()``'s options ask for: none when none is asked for."""
-    watchers: list[Observer] = []
-    if trace is not None:
-        watchers.append(Trace(trace, source))
-    if failures is not None:
-        watchers.append(FailuresFile(failures))
-    if progress is not None:
-        watchers.append(Progress(progress, [source, *steps]))
-    return watchers
+    watchers: list[Observer] = [Trace(trace, source)] if trace is not None else []
+    watchers += [FailuresFile(failures)] if failures is not None else []
+    return watchers + ([Progress(progress, [source, *steps])] if progress is not None else [])
 
 
 def _check_shape(source: Any, steps: Iterable[Any], bulk_sink: Any, threshold: Any, kept: Any) -> list[Step]:
@@ -961,36 +941,27 @@ def _check_shape(source: Any, steps: Iterable[Any], bulk_sink: Any, threshold: A
 
 def _watched(records: Iterable[Any], steps: list[Step], runs: list[Callable[[Any], Any]],
              timed: list[Callable[[Any], Any]], watchers: list[Observer]) -> tuple[Any, ...]:
-    """The same loop, showing each record, step result and output to the observers that want them."""
-    def wanting(hook: str) -> list[Observer]:  # an observer pays only for the hooks it overrides
-        return [w for w in watchers if getattr(type(w), hook) is not getattr(Observer, hook)]
-
-    on_record, on_step, on_output = wanting("record"), wanting("step"), wanting("output")
-
+    """The same loop, showing each record, each step's result and each output to the observers."""
     def numbered() -> Iterator[Any]:
         for number, record in enumerate(records, start=1):
-            for watcher in on_record:
+            for watcher in watchers:
                 watcher.record(number, record)
             yield record
 
     def watch(run: Callable[[Any], Any], step: Step) -> Callable[[Any], Any]:
         def watched(record: Any) -> Any:
             result = run(record)
-            for watcher in on_step:
+            for watcher in watchers:
                 watcher.step(step, result)
             return result
         return watched
 
-    def output(record: Any) -> Any:
-        for watcher in on_output:
+    def output(record: Any) -> Any:  # one more "step" at the end: only a record no step dropped reaches it
+        for watcher in watchers:
             watcher.output(record)
         return record
 
-    if on_step:
-        runs, timed = [watch(run, step) for run, step in zip(runs, steps)], [watch(t, s) for t, s in zip(timed, steps)]
-    if on_output:
-        runs, timed = [*runs, output], [*timed, output]
-    return (numbered() if on_record else records), runs, timed
+    return numbered(), [*map(watch, runs, steps), output], [*map(watch, timed, steps), output]
 
 
 # --- Report -----------------------------------------------------------------
