@@ -109,20 +109,28 @@ class OutputError(WorkflowFatalError):
 # --- Results ----------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    """A field that must hold text: an exception becomes ``Type: message``, anything else ``str()``."""
+def _text(value: Any, limit: int = MAX_ERROR_CHARS, keep_end: bool = False) -> str:
+    """A field that must hold text, clipped to ``limit``: an exception becomes ``Type: message``."""
     if isinstance(value, BaseException):
-        return f"{type(value).__name__}: {value}"
-    return value if isinstance(value, str) else str(value)
+        value = f"{type(value).__name__}: {value}"
+    return _clip(value if isinstance(value, str) else str(value), limit, keep_end)
+
+
+def _name(value: Any) -> str:
+    return _text(value, MAX_NAME_CHARS)
+
+
+def _trace(value: Any) -> str | None:
+    return None if value is None else _text(value, MAX_TRACE_CHARS, keep_end=True)  # its end holds the cause
 
 
 @attrs.frozen
 class StackTraceError:
-    """What went wrong with one entity: its name, the error and (optionally) the stack trace."""
+    """What went wrong with one entity: its name, the error and (optionally) the stack trace; bounded text."""
 
-    name: str = attrs.field(converter=_text)
+    name: str = attrs.field(converter=_name)
     error: str = attrs.field(converter=_text)
-    stack_trace: str | None = attrs.field(default=None, converter=attrs.converters.optional(_text))
+    stack_trace: str | None = attrs.field(default=None, converter=_trace)
 
 
 def _as_error(value: Any) -> StackTraceError:
@@ -171,7 +179,7 @@ def error_from_exception(name: str, exc: BaseException, context: str = "") -> St
     import traceback  # imported when first needed: keeps `import minigest` cheap
 
     prefix = f"{context}: " if context else ""
-    message = _clip(f"{type(exc).__name__}: {exc}", MAX_ERROR_CHARS)
+    message = f"{type(exc).__name__}: {exc}"
     if exc.__traceback__ is None:  # never raised (an exception given as a left): no frames to show
         return StackTraceError(name=name, error=prefix + message)
     frames = "".join(traceback.format_tb(exc.__traceback__))  # the message is not repeated: it may be huge
@@ -220,19 +228,11 @@ class Status:
         if len(kept) < self.max_failures_kept:
             kept.append((_clip(name, MAX_NAME_CHARS), _clip(reason, MAX_ERROR_CHARS)))
 
-    def failed(self, error: StackTraceError) -> StackTraceError:
-        """Count a failure; keep its (clipped) details while fewer than ``max_failures_kept``."""
+    def failed(self, error: StackTraceError) -> None:
+        """Count a failure; keep its details while fewer than ``max_failures_kept``."""
         self.failure_count += 1
-        if len(error.name) > MAX_NAME_CHARS or len(error.error) > MAX_ERROR_CHARS or \
-                len(error.stack_trace or "") > MAX_TRACE_CHARS:
-            error = StackTraceError(
-                _clip(error.name, MAX_NAME_CHARS),
-                _clip(error.error, MAX_ERROR_CHARS),
-                error.stack_trace and _clip(error.stack_trace, MAX_TRACE_CHARS, keep_end=True),
-            )
         if len(self.failures) < self.max_failures_kept:
             self.failures.append(error)
-        return error
 
     def calculate_success(self) -> float:
         """Percentage of records that did not fail; 100.0 when nothing happened."""
@@ -289,7 +289,7 @@ class Step(abc.ABC):
 
     def fail(self, error: StackTraceError, record: Any = None) -> Dropped:
         """Count a failure and show it to whoever watches the run; ``status.failed()`` would tell no one."""
-        error = self.status.failed(error)
+        self.status.failed(error)
         for observer in self.observers:
             try:
                 observer.failed(self, error, record)
