@@ -739,9 +739,8 @@ class Workflow:
                 observers: Sequence[Observer] = (), keep_partial: bool = False) -> None:
         """Run once: prepare, every record through the steps, commit, bulk sink; close every step once.
 
-        ``limit`` stops after N source records; ``dry_run`` leaves out the sink, stage and bulk sink; ``trace``
-        follows each record; ``failures`` is a file for every failure with its input; ``progress`` shows a status
-        line; ``keep_partial`` commits outputs even when interrupted.
+        ``limit``: stop after N source records; ``dry_run``: no sink, stage or bulk sink; ``trace``, ``failures``,
+        ``progress``, ``observers``: watch the run; ``keep_partial``: commit the outputs even when interrupted.
         """
         if self.started:
             raise MinigestError("this workflow has already run; build a new one to run again")
@@ -790,13 +789,11 @@ class Workflow:
         """The source gets ready; a bad path stops the run as a config error, anything else as a failure."""
         try:
             self.source.prepare()
-        except ConfigError as exc:
-            self.source.fail(StackTraceError(self.source.name, f"prepare() failed: {exc}"))
-            self.stopped = str(exc)
-            raise
         except Exception as exc:
-            self.stopped = "the source could not prepare"
+            self.stopped = str(exc) if isinstance(exc, ConfigError) else "the source could not prepare"
             self.source._raised(exc, context="prepare() failed")
+            if isinstance(exc, ConfigError):
+                raise
             return False
         return True
 
@@ -839,8 +836,6 @@ class Workflow:
             watcher.finished(self)
         return pending
 
-    # Verdicts
-
     def calculate_success(self) -> float:
         """The mean success of the steps the run reached (all of them before a run)."""
         steps = self.ran or self.all_steps()
@@ -866,8 +861,6 @@ class Workflow:
         """The verdict as the command line exits: 0 ok, 1 stopped or below the threshold."""
         return 1 if self.stopped or self.failing_steps() else 0
 
-    # Report (the section after this class)
-
     def status_dict(self) -> dict[str, Any]:
         """Everything ``print_status()`` shows, as JSON-serialisable data."""
         return report_dict(self)
@@ -875,8 +868,6 @@ class Workflow:
     def print_status(self, file: IO[str] | None = None, max_rows: int = 100) -> None:
         """Print the per-step summary, the failure table and the workflow's success and time."""
         print_report(self, file if file is not None else sys.stdout, max_rows)
-
-    # Config
 
     @classmethod
     def create(cls: type[WorkflowT], config: dict[str, Any], *, origin: str = "config",
