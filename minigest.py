@@ -343,8 +343,8 @@ class Source(Step):
         try:
             for item in self._iter():
                 if not isinstance(item, Either):
-                    self.fail(StackTraceError("Not an Either", f"{self.name} yielded {short(item)}, not an Either"),
-                                 item)
+                    problem = f"{self.name} yielded {short(item)}, not an Either"
+                    self.fail(StackTraceError("Not an Either", problem), item)
                 elif item.left is None:
                     status.records += 1
                     yield item.right
@@ -525,24 +525,24 @@ class JsonLinesSink(Sink):
 
     def __init__(self, path: Optional[Path] = None) -> None:  # noqa: UP045  # readable by Python 3.9's options reader
         super().__init__()
-        if path is not None and str(path) != "-" and not Path(path).parent.is_dir():
-            raise ConfigError(f"JsonLinesSink: option 'path': the folder of {path} does not exist")
         self.path = None if path is None or str(path) == "-" else Path(path)
+        if self.path is not None and not self.path.parent.is_dir():
+            raise ConfigError(f"JsonLinesSink: option 'path': the folder of {path} does not exist")
         self._writer: JsonLinesWriter | None = None
         import json
 
         self._dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
     def _run(self, record: Any) -> Either[Any]:
-        if self.path is not None:
+        if self.path is None:
+            try:
+                sys.stdout.write(self._dumps(to_jsonable(record)) + "\n")
+            except BrokenPipeError:  # `minigest run ... | head`: nobody reads any more
+                raise WorkflowFatalError("stdout was closed (broken pipe)") from None
+        else:
             if self._writer is None:  # opened on first use, so building the step writes nothing
                 self._writer = JsonLinesWriter(self.path)
             self._writer.write(record)
-            return Either(right=record)
-        try:
-            sys.stdout.write(self._dumps(to_jsonable(record)) + "\n")
-        except BrokenPipeError:  # `minigest run ... | head`: nobody reads any more
-            raise WorkflowFatalError("stdout was closed (broken pipe)") from None
         return Either(right=record)
 
     def commit(self) -> None:
