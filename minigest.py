@@ -1482,14 +1482,13 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ConfigError(f"{file}: unknown config format {suffix or '(no suffix)'!r}: use .json, .toml or .yaml")
     try:
         text = file.read_bytes().decode("utf-8-sig")  # a byte-order mark is what an editor added, not content
-    except (OSError, UnicodeDecodeError) as exc:  # a folder too
-        raise ConfigError(f"{file}: cannot read the config: {exc}") from None
-    if not text.strip():
-        raise ConfigError(f"{file}: the config is empty")
-    try:
+        if not text.strip():
+            raise ConfigError("the config is empty")
         data = _PARSERS[suffix](text)
     except ConfigError as exc:
         raise ConfigError(f"{file}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:  # a folder too
+        raise ConfigError(f"{file}: cannot read the config: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     except Exception as exc:  # TOML and YAML parse errors carry their own position
