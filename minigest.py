@@ -1466,8 +1466,9 @@ class _Mapping(dict):  # type: ignore[type-arg]
         """Remember the first of ``keys`` that repeats an earlier one; ``line(index)`` says where it is."""
         seen: set[Any] = set()
         for index, key in enumerate(keys):
-            if key in seen and self.repeated is None:
+            if key in seen:
                 self.repeated = key, line(index)
+                break
             seen.add(key)
         return self
 
@@ -1532,8 +1533,8 @@ def _yaml_loads(text: str) -> Any:
         pass
 
     def mapping(loader: Any, node: Any) -> _Mapping:
-        own = [key for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"]  # `<<: *base` may be overridden
-        result = _Mapping(loader.construct_mapping(node, deep=True))
+        own = [key for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"]  # a merged key may be overridden
+        result = _Mapping(loader.construct_mapping(node, deep=True))  # PyYAML's, which merges `<<: *base`
         return result.note_repeats([loader.construct_object(key) for key in own], lambda i: own[i].start_mark.line + 1)
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
@@ -1607,20 +1608,15 @@ def _parameters(cls: type) -> tuple[dict[str, Any], list[str], bool]:
     required, takes_any = [], False
     for name, parameter in inspect.signature(cls).parameters.items():
         takes_any |= parameter.kind is parameter.VAR_KEYWORD
-        if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
-            hints[name] = _hint(parameter.annotation, namespace)
-            required += [name] if parameter.default is parameter.empty else []
+        if parameter.kind not in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+            continue
+        required += [name] if parameter.default is parameter.empty else []
+        annotation = Any if parameter.annotation is parameter.empty else parameter.annotation
+        try:  # evaluated as typing.get_type_hints would, one at a time: a hint that cannot be read checks nothing
+            hints[name] = eval(annotation, namespace) if isinstance(annotation, str) else annotation
+        except Exception:  # `X | None` on Python 3.9, or a name the module imports only for type checkers
+            hints[name] = Any
     return hints, required, takes_any
-
-
-def _hint(annotation: Any, namespace: dict[str, Any]) -> Any:
-    """An annotation evaluated as typing.get_type_hints would; one that cannot be read checks nothing."""
-    if annotation is inspect.Parameter.empty:
-        return Any
-    try:
-        return eval(annotation, namespace) if isinstance(annotation, str) else annotation
-    except Exception:  # `X | None` on Python 3.9, or a name the module imports only for type checkers
-        return Any
 
 
 def _members(hint: Any) -> tuple[Any, ...]:
@@ -1684,13 +1680,12 @@ def _close(word: Any, choices: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _only(mapping: dict[Any, Any], allowed: list[str], where: str, what: str = "key",
-          error: type[ConfigError] = ConfigError) -> None:
-    """Refuse a key that is not ``allowed``, naming the ones that are and the closest."""
-    for key in mapping:
-        if key not in allowed:
-            valid = ", ".join(allowed) or "none"
-            raise error(f"{where}: unknown {what} {short(key)} (valid {what}s: {valid}){_close(key, allowed)}")
+def _only(given: dict[Any, Any], valid: list[str], where: str, what: str = "key", error: type = ConfigError) -> None:
+    """Refuse a key that is not ``valid``, naming the ones that are and the closest."""
+    for key in given:
+        if key not in valid:
+            named = ", ".join(valid) or "none"
+            raise error(f"{where}: unknown {what} {short(key)} (valid {what}s: {named}){_close(key, valid)}")
 
 
 # Types: a dotted path names a class, or a module whose ServiceSpec names one class per role.
