@@ -1636,9 +1636,9 @@ def _fits(value: Any, hint: Any) -> bool:
     import typing
     from collections.abc import Mapping
 
-    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
-    if len(_members(hint)) > 1:
-        return any(_fits(value, member) for member in arguments)
+    members, origin, arguments = _members(hint), typing.get_origin(hint), typing.get_args(hint)
+    if len(members) > 1:
+        return any(_fits(value, member) for member in members)
     if origin is typing.Literal:
         return value in arguments
     if origin is tuple and arguments and arguments[-1] is not Ellipsis:  # tuple[int, str]: one type per place
