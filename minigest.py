@@ -1409,97 +1409,72 @@ def render_topology(topology: type[ServiceTopology] | ServiceTopology) -> str:
 
 
 class _Mapping(dict):  # type: ignore[type-arg]
-    """A config mapping that remembers the keys given twice in it, and on which line."""
+    """A config mapping that remembers the first key given twice in it, and on which line."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.repeated: list[tuple[str, int]] = []
+    repeated: tuple[Any, int] | None = None
+
+    def note_repeats(self, keys: list[Any], line: Callable[[int], int]) -> _Mapping:
+        """Remember the first of ``keys`` that repeats an earlier one; ``line(index)`` says where it is."""
+        seen: set[Any] = set()
+        for index, key in enumerate(keys):
+            if key in seen:
+                self.repeated = key, line(index)
+                break
+            seen.add(key)
+        return self
 
 
 def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a JSON, TOML or YAML (when PyYAML is installed) config file; ``${VAR}`` comes from the environment."""
+    import json
+
     file = Path(path)
-    if file.is_dir():
-        raise ConfigError(f"{file}: is a folder, not a config file")
     suffix = file.suffix.lower()
-    if suffix not in (".json", ".toml", ".yaml", ".yml"):
+    if suffix not in _PARSERS:
         raise ConfigError(f"{file}: unknown config format {suffix or '(no suffix)'!r}: use .json, .toml or .yaml")
     try:
         text = file.read_bytes().decode("utf-8-sig")  # a byte-order mark is what an editor added, not content
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read the config: {exc}") from None
-    if not text.strip():
-        raise ConfigError(f"{file}: the config is empty")
-    data = _parse(text, suffix, file)
-    if not isinstance(data, dict):
-        raise ConfigError(f"{file}: the config must be a mapping at the top level, got {type(data).__name__}")
-    _refuse_repeats(data, file)
-    return _substitute(data, str(file), {})  # type: ignore[no-any-return]
-
-
-def _parse(text: str, suffix: str, file: Path) -> Any:
-    import json
-
-    try:
-        if suffix == ".toml":
-            return _toml_loads(text)
-        if suffix in (".yaml", ".yml"):
-            return _yaml_loads(text)
-        return _json_loads(text)
+        if not text.strip():
+            raise ConfigError("the config is empty")
+        data = _PARSERS[suffix](text)
     except ConfigError as exc:
         raise ConfigError(f"{file}: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:  # a folder too
+        raise ConfigError(f"{file}: cannot read the config: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     except Exception as exc:  # TOML and YAML parse errors carry their own position
         said = " ".join(str(exc).replace('"<unicode string>"', str(file)).split())  # one line, naming the file
         raise ConfigError(f"{file}: invalid {suffix.lstrip('.').upper()}: {_clip(said, 500)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{file}: the config must be a mapping at the top level, got {type(data).__name__}")
+    return _checked(data, str(file), {})  # type: ignore[no-any-return]
 
 
 def _json_loads(text: str) -> Any:
-    """JSON whose objects remember repeated keys and where each object starts (for the line number)."""
+    """JSON whose objects remember a key given twice, and its line."""
     import json.decoder
     import json.scanner
 
+    def parse_object(s_and_end: tuple[str, int], strict: bool, scan_once: Any, *_: Any) -> tuple[_Mapping, int]:
+        starts: list[int] = []
+
+        def scan(string: str, index: int) -> Any:  # JSONObject scans each of its values from where it starts
+            starts.append(index)
+            return scan_once(string, index)
+
+        pairs, end = json.decoder.JSONObject(s_and_end, strict, scan, None, list)  # type: ignore[attr-defined]
+        keys = [key for key, _ in pairs]
+        return _Mapping(pairs).note_repeats(keys, lambda index: text.count("\n", 0, starts[index]) + 1), end
+
     decoder = json.JSONDecoder()
-
-    def parse_object(s_and_end: tuple[str, int], *args: Any, **kwargs: Any) -> tuple[_Mapping, int]:
-        pairs, end = json.decoder.JSONObject(  # type: ignore[attr-defined]
-            s_and_end, decoder.strict, decoder.scan_once, None, list  # type: ignore[attr-defined]
-        )
-        mapping = _Mapping()
-        for key, value in pairs:
-            if key in mapping:
-                line = _json_key_line(text, s_and_end[1], end, key)
-                mapping.repeated.append((key, line))
-            mapping[key] = value
-        return mapping, end
-
     decoder.parse_object = parse_object  # type: ignore[attr-defined]
     decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]  # the Python scanner honours parse_object
     return decoder.decode(text)
 
 
-def _json_key_line(text: str, start: int, end: int, key: str) -> int:
-    """The line of the second ``key`` among one object's own keys (nested objects are stepped over)."""
-    import json.decoder
-
-    depth, index, seen, colon = 0, start, 0, re.compile(r"\s*:")
-    while index < end:
-        char = text[index]
-        if char == '"':
-            value, stop = json.decoder.scanstring(text, index + 1)  # type: ignore[attr-defined]
-            if depth == 0 and value == key and colon.match(text, stop):  # start is just inside the brace
-                seen += 1
-                if seen == 2:
-                    return text.count("\n", 0, index) + 1
-            index = stop
-            continue
-        depth += (char in "{[") - (char in "}]")
-        index += 1
-    return text.count("\n", 0, start) + 1
-
-
 def _yaml_loads(text: str) -> Any:
+    """YAML (PyYAML's safe loader) whose mappings remember a key given twice, and its line."""
     try:
         yaml = importlib.import_module("yaml")
     except ImportError:
@@ -1509,19 +1484,12 @@ def _yaml_loads(text: str) -> Any:
         pass
 
     def mapping(loader: Any, node: Any) -> _Mapping:
-        result, own = _Mapping(), set()
-        for key_node, _ in node.value:  # the mapping's own keys: a `<<: *defaults` merge may be overridden
-            if key_node.tag != "tag:yaml.org,2002:merge":
-                if (key_node.tag, key_node.value) in own:
-                    result.repeated.append((key_node.value, key_node.start_mark.line + 1))
-                own.add((key_node.tag, key_node.value))
-        loader.flatten_mapping(node)
-        for key_node, value_node in node.value:
-            result[loader.construct_object(key_node, deep=True)] = loader.construct_object(value_node, deep=True)
-        return result
+        own = [key for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"]  # a merged key may be overridden
+        result = _Mapping(loader.construct_mapping(node, deep=True))  # PyYAML's, which merges `<<: *base`
+        return result.note_repeats([loader.construct_object(key) for key in own], lambda i: own[i].start_mark.line + 1)
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
-    return yaml.load(text, Loader=Loader)  # a SafeLoader with one constructor replaced
+    return yaml.load(text, Loader=Loader)
 
 
 def _toml_loads(text: str) -> Any:
@@ -1531,46 +1499,32 @@ def _toml_loads(text: str) -> Any:
     raise ConfigError("TOML configs need Python 3.11 or the tomli package (pip install tomli)")
 
 
-def _refuse_repeats(data: Any, file: Path, path: str = "", seen: set[int] | None = None) -> None:
-    """A key given twice is a mistake, not an override: name its path and line."""
-    seen = set() if seen is None else seen
-    if id(data) in seen:  # YAML aliases share values: each is checked once
-        return
-    seen.add(id(data))
-    if isinstance(data, _Mapping) and data.repeated:
-        key, line = data.repeated[0]
-        where = f"{file}:{line}" if line else str(file)
-        raise ConfigError(f"{where}: the key {(path + '.' if path else '') + str(key)!r} is given twice")
-    children: Iterable[tuple[Any, Any]] = data.items() if isinstance(data, dict) else \
-        enumerate(data) if isinstance(data, list) else ()
-    for key, value in children:
-        _refuse_repeats(value, file, f"{path}.{key}" if path and isinstance(key, str) else
-                        f"{path}[{key}]" if path or not isinstance(key, str) else str(key), seen)
-
-
+_PARSERS = {".json": _json_loads, ".toml": _toml_loads, ".yaml": _yaml_loads, ".yml": _yaml_loads}
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def _substitute(value: Any, where: str, done: dict[int, Any], path: str = "") -> Any:
-    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string from the environment; nothing else is evaluated."""
-    if id(value) in done:  # a shared (YAML alias) value is substituted once, not once per path to it
+def _checked(value: Any, file: str, done: dict[int, Any], path: str = "") -> Any:
+    """Refuse a key given twice (a mistake, not an override) and fill in ``${VAR}`` and ``${VAR:-default}``."""
+    if id(value) in done:  # a shared (YAML alias) value is walked once, not once per path to it
         return done[id(value)]
-    if isinstance(value, str):
-        def replace(match: re.Match[str]) -> str:
-            found = os.environ.get(match[1], match[2])
-            if found is None:
-                raise ConfigError(f"{where}: {path}: the environment variable {match[1]} is not set "
-                                  f"(write ${{{match[1]}:-default}} to give a default)")
-            return found
+    if isinstance(value, _Mapping) and value.repeated:
+        key, line = value.repeated
+        raise ConfigError(f"{file}:{line}: the key {f'{path}.{key}' if path else str(key)!r} is given twice")
 
-        result: Any = _VARIABLE.sub(replace, value) if "${" in value else value
+    def variable(match: re.Match[str]) -> str:  # from the environment; nothing else is evaluated
+        found = os.environ.get(match[1], match[2])
+        if found is None:
+            raise ConfigError(f"{file}: {path}: the environment variable {match[1]} is not set "
+                              f"(write ${{{match[1]}:-default}} to give a default)")
+        return found
+
+    result: Any = value
+    if isinstance(value, str) and "${" in value:
+        result = _VARIABLE.sub(variable, value)
     elif isinstance(value, dict):
-        result = {key: _substitute(item, where, done, f"{path}.{key}" if path else str(key))
-                  for key, item in value.items()}
+        result = {key: _checked(item, file, done, f"{path}.{key}" if path else str(key)) for key, item in value.items()}
     elif isinstance(value, list):
-        result = [_substitute(item, where, done, f"{path}[{index}]") for index, item in enumerate(value)]
-    else:
-        result = value
+        result = [_checked(item, file, done, f"{path}[{index}]") for index, item in enumerate(value)]
     done[id(value)] = result
     return result
 
@@ -1584,114 +1538,83 @@ def read_options(cls: type, config: Any) -> dict[str, Any]:
     owner = cls.__name__
     if not isinstance(config, dict):
         raise error(f"{owner}: options must be a mapping, got {type(config).__name__}")
-    parameters, takes_any = _parameters(cls)
-    for key in config:
-        if key not in parameters and not takes_any:
-            import difflib
-
-            close = difflib.get_close_matches(str(key), list(parameters), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            valid = ", ".join(parameters) or "none"
-            raise error(f"{owner}: unknown option {short(key)} (valid options: {valid}){hint}")
-    for name, (_, required) in parameters.items():
-        if required and name not in config:
-            raise error(f"{owner}: option {name!r} is required")
-    options = dict(config)
+    hints, required, takes_any = _parameters(cls)
+    if not takes_any:
+        _only(config, list(hints), owner, "option", error)
+    missing = [name for name in required if name not in config]
+    if missing:
+        raise error(f"{owner}: option {missing[0]!r} is required")
     for name, value in config.items():
-        hint = parameters.get(name, (Any, False))[0]
-        if not _fits(value, hint):
+        if not _fits(value, hints.get(name, Any)):
             shown = type(value).__name__ if re.search("token|password|secret", name) else short(value, 40)
             yaml_hint = " (YAML reads yes/no/on/off as booleans: quote the value)" if isinstance(value, bool) else ""
-            raise error(f"{owner}: option {name!r} must be {_describe(hint)}, got {shown}{yaml_hint}")
-        options[name] = _as_paths(value, hint, None)
-    return options
+            raise error(f"{owner}: option {name!r} must be {_describe(hints[name])}, got {shown}{yaml_hint}")
+    return {name: _as_paths(value, hints.get(name, Any), None) for name, value in config.items()}
 
 
-def _parameters(cls: type) -> tuple[dict[str, tuple[Any, bool]], bool]:
-    """A constructor's keyword parameters, name -> (type hint, required), and whether it takes **kwargs."""
-    signature = inspect.signature(cls)
+def _parameters(cls: type) -> tuple[dict[str, Any], list[str], bool]:
+    """A constructor's keyword parameters with their type hints, the required ones, and whether it takes **kwargs."""
     namespace = getattr(vars(cls).get("__init__") or cls.__init__, "__globals__", {})  # type: ignore[misc]
-
-    def hint(annotation: Any) -> Any:
-        """One annotation, evaluated as typing.get_type_hints would; one it cannot read checks nothing."""
-        if annotation is inspect.Parameter.empty:
-            return Any
-        try:
-            return eval(annotation, namespace) if isinstance(annotation, str) else annotation
+    hints: dict[str, Any] = {}
+    required, takes_any = [], False
+    for name, parameter in inspect.signature(cls).parameters.items():
+        takes_any |= parameter.kind is parameter.VAR_KEYWORD
+        if parameter.kind not in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+            continue
+        required += [name] if parameter.default is parameter.empty else []
+        annotation = Any if parameter.annotation is parameter.empty else parameter.annotation
+        try:  # evaluated as typing.get_type_hints would, one at a time: a hint that cannot be read checks nothing
+            hints[name] = eval(annotation, namespace) if isinstance(annotation, str) else annotation
         except Exception:  # `X | None` on Python 3.9, or a name the module imports only for type checkers
-            return Any
-
-    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    found = {
-        name: (hint(parameter.annotation), parameter.default is inspect.Parameter.empty)
-        for name, parameter in signature.parameters.items() if parameter.kind in kinds
-    }
-    return found, any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values())
+            hints[name] = Any
+    return hints, required, takes_any
 
 
-def _union_types() -> tuple[Any, ...]:
+def _members(hint: Any) -> tuple[Any, ...]:
+    """What a hint allows: each member of a union (``Path | None``), else the hint itself."""
     import types
+    import typing
 
-    return (Union, getattr(types, "UnionType", Union))
+    union = typing.get_origin(hint) in (Union, getattr(types, "UnionType", Union))
+    return typing.get_args(hint) if union else (hint,)
+
+
+_ACCEPTS: dict[Any, Any] = {float: (int, float), Path: (str, os.PathLike), os.PathLike: (str, os.PathLike)}
 
 
 def _fits(value: Any, hint: Any) -> bool:
     """Whether a config value has the type a parameter's annotation asks for."""
     import typing
+    from collections.abc import Mapping
 
-    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
-    if hint is Any or isinstance(hint, TypeVar):
-        return True
-    if origin in _union_types():
-        return any(_fits(value, argument) for argument in arguments)
-    if hint is type(None):
-        return value is None
+    members, origin, arguments = _members(hint), typing.get_origin(hint), typing.get_args(hint)
+    if len(members) > 1:
+        return any(_fits(value, member) for member in members)
     if origin is typing.Literal:
         return value in arguments
-    if hint is bool:
-        return isinstance(value, bool)
-    if hint in (int, float):
-        return isinstance(value, (int, float) if hint is float else int) and not isinstance(value, bool)
-    if _is_path(hint):
-        return isinstance(value, (str, os.PathLike))
     if origin is tuple and arguments and arguments[-1] is not Ellipsis:  # tuple[int, str]: one type per place
-        return isinstance(value, (list, tuple)) and len(value) == len(arguments) and \
-            all(_fits(element, item) for element, item in zip(value, arguments))
-    if origin in (list, tuple) or (getattr(origin, "__name__", "") in ("Sequence", "Iterable")):
-        item = arguments[0] if arguments else Any
-        return isinstance(value, (list, tuple)) and all(_fits(element, item) for element in value)
-    if origin is dict or (getattr(origin, "__name__", "") == "Mapping"):
-        key, item = arguments if len(arguments) == 2 else (Any, Any)
+        return isinstance(value, (list, tuple)) and len(value) == len(arguments) and all(map(_fits, value, arguments))
+    if origin in (list, tuple, Sequence, Iterable):
+        return isinstance(value, (list, tuple)) and all(_fits(item, (*arguments, Any)[0]) for item in value)
+    if origin in (dict, Mapping):
+        key, item = arguments or (Any, Any)
         return isinstance(value, dict) and all(_fits(k, key) and _fits(v, item) for k, v in value.items())
-    return isinstance(value, hint) if isinstance(hint, type) else True
-
-
-def _is_path(hint: Any) -> bool:
-    """Whether a parameter takes a path (``Path``, or ``Path | None``): relative ones start at the config's folder."""
-    import typing
-
-    if typing.get_origin(hint) in _union_types():
-        return any(_is_path(argument) for argument in typing.get_args(hint))
-    return hint in (Path, os.PathLike)
-
-
-def _item_hint(hint: Any) -> Any:
-    """The element type of a list hint (``list[Path]``, ``Sequence[Path] | None``), else None."""
-    import typing
-
-    for candidate in (hint, *typing.get_args(hint)):
-        origin = typing.get_origin(candidate)
-        if origin in (list, tuple) or (getattr(origin, "__name__", "") in ("Sequence", "Iterable")):
-            return (typing.get_args(candidate) or (Any,))[0]
-    return None
+    if origin is not None or hint is Any or not isinstance(hint, type):  # a TypeVar, or a hint we do not check
+        return True
+    if isinstance(value, bool) and hint in (int, float):  # a bool is an int to Python, not to a config
+        return False
+    return isinstance(value, _ACCEPTS.get(hint, hint))
 
 
 def _as_paths(value: Any, hint: Any, folder: Path | None) -> Any:
-    """A path option (or a list of them) as ``Path``s; relative ones joined to ``folder``, the config's."""
-    if isinstance(value, list) and _is_path(_item_hint(hint)):
-        return [_as_paths(item, Path, folder) for item in value]
-    if isinstance(value, str) and value.strip() and value != "-" and _is_path(hint):  # "-" is stdout, not a file
-        return folder / value if folder is not None and not os.path.isabs(value) else Path(value)
+    """A path option (or a list of them) as ``Path``s; relative ones start at ``folder``, the config's."""
+    import typing
+
+    for member in _members(hint):
+        if isinstance(value, list) and typing.get_origin(member) in (list, tuple, Sequence, Iterable):
+            return [_as_paths(item, (*typing.get_args(member), Any)[0], folder) for item in value]
+        if isinstance(value, str) and value.strip() and value != "-" and member in (Path, os.PathLike):
+            return Path(folder or ".", value)  # "-" is stdout, not a file; an absolute value replaces the folder
     return value
 
 
@@ -1700,12 +1623,23 @@ def _describe(hint: Any) -> str:
     return hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "").replace("NoneType", "None")
 
 
+def _close(word: Any, choices: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` naming the choice closest to a mistyped word, or nothing."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _only(given: dict[Any, Any], valid: list[str], where: str, what: str = "key", error: type = ConfigError) -> None:
+    """Refuse a key that is not ``valid``, naming the ones that are and the closest."""
+    for key in given:
+        if key not in valid:
+            named = ", ".join(valid) or "none"
+            raise error(f"{where}: unknown {what} {short(key)} (valid {what}s: {named}){_close(key, valid)}")
+
+
 # Types: a dotted path names a class, or a module whose ServiceSpec names one class per role.
-
-
-def import_class(path: str, key: str = "type", kind: str = "metadata") -> Any:
-    """Import ``pkg.module.Class``, or the ``kind`` role of a module's ``ServiceSpec``."""
-    return _resolve_type(path, key, kind)[0]
 
 
 def _import(name: str, key: str) -> Any:
@@ -1720,13 +1654,20 @@ def _import(name: str, key: str) -> Any:
         raise ConfigError(f"{key}: importing {name!r} failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _resolve_type(path: Any, key: str, kind: str) -> tuple[Any, ServiceSpec | None]:
-    """What a ``type`` names: a module's ServiceSpec role, or a class in a module."""
+def import_class(path: str, key: str = "type", kind: str = "metadata") -> Any:
+    """Import ``pkg.module.Class``, or the ``kind`` role of a module's ``ServiceSpec``."""
     if not isinstance(path, str) or not all(part.isidentifier() for part in path.split(".")):
         raise ConfigError(f"{key}: {short(path)} is not a dotted Python path like 'package.module.Class'")
     spec_module = _import(path, key)
     if spec_module is not None:
-        return _role(spec_module, path, key, kind)
+        spec = getattr(spec_module, "ServiceSpec", None)
+        if not isinstance(spec, ServiceSpec):
+            raise ConfigError(f"{key}: module {path!r} has no ServiceSpec; name a class in it instead")
+        roles = spec.roles()
+        if kind not in roles:
+            raise ConfigError(f"{key}: the ServiceSpec of {path!r} has no {kind!r} role (it has: {', '.join(roles)})")
+        found = roles[kind]
+        return import_class(found, f"{key} (ServiceSpec {kind})") if isinstance(found, str) else found
     module_name, _, attribute = path.rpartition(".")
     module = _import(module_name, key)
     if module is None:
@@ -1736,28 +1677,9 @@ def _resolve_type(path: Any, key: str, kind: str) -> tuple[Any, ServiceSpec | No
     if kind != "metadata":
         raise ConfigError(f"{key}: 'kind' picks a role of a ServiceSpec: name its module, not the class {path!r}")
     if not hasattr(module, attribute):
-        import difflib
-
-        close = difflib.get_close_matches(attribute, [name for name in dir(module) if not name.startswith("_")], n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"{key}: module {module_name!r} has no attribute {attribute!r}{hint}")
-    return getattr(module, attribute), None
-
-
-def _role(module: Any, path: str, key: str, kind: str) -> tuple[Any, ServiceSpec]:
-    spec = getattr(module, "ServiceSpec", None)
-    if not isinstance(spec, ServiceSpec):
-        raise ConfigError(f"{key}: module {path!r} has no ServiceSpec; name a class in it instead")
-    roles = spec.roles()
-    if kind not in roles:
-        raise ConfigError(f"{key}: the ServiceSpec of {path!r} has no {kind!r} role (it has: {', '.join(roles)})")
-    found = roles[kind]
-    return (import_class(found, f"{key} (ServiceSpec {kind})") if isinstance(found, str) else found), spec
-
-
-_TOP_KEYS = {"source", "processors", "sink", "stage", "bulk_sink", "workflow"}
-_STEP_KEYS = {"type", "options", "name"}
-_WORKFLOW_KEYS = {"success_threshold", "max_failures_kept"}
+        close = _close(attribute, [name for name in dir(module) if not name.startswith("_")])
+        raise ConfigError(f"{key}: module {module_name!r} has no attribute {attribute!r}{close}")
+    return getattr(module, attribute)
 
 
 class _Builder:
@@ -1767,34 +1689,34 @@ class _Builder:
         self.workflow_class, self.origin, self.folder = workflow_class, origin, folder
 
     def workflow(self, config: Any) -> Any:
+        """The config's shape first, then every step in order, then the workflow itself."""
         origin = self.origin
         if not isinstance(config, dict):
             raise ConfigError(f"{origin}: the config must be a mapping")
-        _only(config, _TOP_KEYS, origin)
+        _only(config, ["source", "processors", "sink", "stage", "bulk_sink", "workflow"], origin)
+        processors, settings = config.get("processors", []), config.get("workflow", {})
         if "source" not in config:
             raise ConfigError(f"{origin}: 'source' is required")
         if "sink" in config and "stage" in config:
             raise ConfigError(f"{origin}: give 'sink' or 'stage', not both")
         if "bulk_sink" in config and "stage" not in config:
             raise ConfigError(f"{origin}: 'bulk_sink' loads what a 'stage' wrote, and there is no 'stage'")
-        with self._importable():
-            source, spec = self.source(config["source"])
-            processors = config.get("processors", [])
-            if not isinstance(processors, list):
-                raise ConfigError(f"{origin}: processors: must be a list")
-            steps = [self.step(entry, f"processors[{index}]", Processor) for index, entry in enumerate(processors)]
-            last = [(key, kind) for key, kind in (("sink", Sink), ("stage", Stage)) if key in config]
-            steps += [self.step(config[key], key, kind) for key, kind in last]
-            bulk_sink = self.step(config["bulk_sink"], "bulk_sink", BulkSink) if "bulk_sink" in config else None
-        settings = config.get("workflow", {})
+        if not isinstance(processors, list):
+            raise ConfigError(f"{origin}: processors: must be a list")
         if not isinstance(settings, dict):
             raise ConfigError(f"{origin}: workflow: must be a mapping")
-        _only(settings, _WORKFLOW_KEYS, f"{origin}: workflow")
+        _only(settings, ["success_threshold", "max_failures_kept"], f"{origin}: workflow")
+        with self._importable():
+            source = self.step("source", Source, config["source"])
+            steps = [self.step(f"processors[{index}]", Processor, entry) for index, entry in enumerate(processors)]
+            last = [(key, base) for key, base in (("sink", Sink), ("stage", Stage)) if key in config]
+            steps += [self.step(key, base, config[key]) for key, base in last]
+            bulk_sink = self.step("bulk_sink", BulkSink, config["bulk_sink"]) if "bulk_sink" in config else None
         try:
             workflow = self.workflow_class(source, steps, bulk_sink, **settings)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"{origin}: workflow: {exc}") from None
-        workflow.service_spec = spec
+        workflow.service_spec = getattr(sys.modules.get(config["source"]["type"]), "ServiceSpec", None)  # for `check`
         return workflow
 
     @contextlib.contextmanager
@@ -1808,53 +1730,32 @@ class _Builder:
             for folder in added:
                 sys.path.remove(folder)
 
-    def source(self, entry: Any) -> tuple[Source, ServiceSpec | None]:
-        where = f"{self.origin}: source"
-        kind = entry.get("kind", "metadata") if isinstance(entry, dict) else "metadata"
-        if kind not in ROLES:
-            raise ConfigError(f"{where}.kind: {short(kind)} is not a role (one of {', '.join(ROLES)})")
-        cls, spec = self._class(entry, where, Source, {"service_name", "kind"}, kind)
-        options = self._options(entry, where)
-        service_name = entry.get("service_name")
-        if service_name is not None:
-            parameters, takes_any = _parameters(cls)
-            if "service_name" in parameters or takes_any:
-                options = {"service_name": service_name, **options}
-            else:
-                logger().debug("%s takes no service_name: %r is not passed on", cls.__name__, service_name)
-        return self._build(cls, options, entry, where), spec
-
-    def step(self, entry: Any, key: str, kind: type) -> Any:
+    def step(self, key: str, base: type[Step], entry: Any) -> Any:
+        """One step: the class its ``type`` names, built by ``Class.create(options)``, with its ``name``."""
         where = f"{self.origin}: {key}"
-        cls, _ = self._class(entry, where, kind, set(), "metadata")
-        return self._build(cls, self._options(entry, where), entry, where)
-
-    def _class(self, entry: Any, where: str, kind: type, extra: set[str], role: str) -> tuple[Any, ServiceSpec | None]:
         if not isinstance(entry, dict) or "type" not in entry:
             raise ConfigError(f"{where}: must be a mapping with a 'type'")
-        _only(entry, _STEP_KEYS | extra, where)
-        cls, spec = _resolve_type(entry["type"], f"{where}.type", role)
-        if not (isinstance(cls, type) and issubclass(cls, kind)):
-            named = f"the {role} role of {entry['type']!r}, {short(cls)}," if spec else repr(entry["type"])
-            raise ConfigError(f"{where}.type: {named} is not a {kind.__name__} class")
-        return cls, spec
-
-    def _options(self, entry: dict[str, Any], where: str) -> dict[str, Any]:
-        options = entry.get("options")
-        if options is None:
-            return {}
-        if not isinstance(options, dict):
+        _only(entry, ["type", "options", "name", *(["service_name", "kind"] if base is Source else [])], where)
+        role, options, name = entry.get("kind", "metadata"), entry.get("options"), entry.get("name")
+        if role not in ROLES:
+            raise ConfigError(f"{where}.kind: {short(role)} is not a role (one of {', '.join(ROLES)})")
+        if not isinstance(options, (dict, type(None))):
             raise ConfigError(f"{where}.options: must be a mapping, got {short(options)}")
-        return options
-
-    def _build(self, cls: Any, options: dict[str, Any], entry: dict[str, Any], where: str) -> Any:
-        if self.folder is not None:  # relative paths start at the config's folder, wherever minigest runs
-            parameters, _ = _parameters(cls)
-            options = {key: _as_paths(value, parameters.get(key, (Any,))[0], self.folder)
-                       for key, value in options.items()}
-        name = entry.get("name")
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise ConfigError(f"{where}.name: must be a non-empty string, got {short(name)}")
+        cls = import_class(entry["type"], f"{where}.type", role)
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            by_role = entry["type"] in sys.modules  # the type named a module, whose ServiceSpec named the class
+            named = f"the {role} role of {entry['type']!r}, {short(cls)}," if by_role else repr(entry["type"])
+            raise ConfigError(f"{where}.type: {named} is not a {base.__name__} class")
+        hints, _, takes_any = _parameters(cls)
+        options, service_name = options or {}, entry.get("service_name")
+        if service_name is not None and ("service_name" in hints or takes_any):
+            options = {"service_name": service_name, **options}  # the source's, for a source that takes one
+        elif service_name is not None:
+            logger().debug("%s takes no service_name: %r is not passed on", cls.__name__, service_name)
+        if self.folder is not None:  # relative paths start at the config's folder, wherever minigest runs
+            options = {key: _as_paths(value, hints.get(key, Any), self.folder) for key, value in options.items()}
         try:
             step = cls.create(options)
         except ConfigError as exc:
@@ -1864,12 +1765,6 @@ class _Builder:
         if name is not None:
             step.name = name
         return step
-
-
-def _only(mapping: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(map(str, mapping)) - allowed)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key {short(unknown[0])} (expected one of {', '.join(sorted(allowed))})")
 
 
 # --- Test kit ---------------------------------------------------------------
