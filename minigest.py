@@ -1296,15 +1296,14 @@ class TopologyRunnerMixin:
 
     def _check(self, name: str, path: tuple[str, ...]) -> None:
         """The node's methods must exist, and its children be nodes that do not lead back to the path."""
-        owner = type(self).__name__
         if name not in self._nodes:
-            raise InvalidSourceException(f"{owner}: topology node {path[-1]!r} has child {name!r}, which is no node")
+            raise InvalidSourceException(f"{type(self).__name__}: topology child {name!r} of {path[-1]!r} is no node")
         if name in path:
-            raise InvalidSourceException(f"{owner}: the topology loops: {' -> '.join((*path, name))}")
+            raise InvalidSourceException(f"{type(self).__name__}: the topology loops: {' -> '.join((*path, name))}")
         node = self._nodes[name]
         for method in [node.producer, *(stage.processor for stage in node.stages), *node.post_process]:
             if not callable(getattr(self, method, None)):
-                raise InvalidSourceException(f"{owner}: topology node {name!r} names {method!r}, which is no method")
+                raise InvalidSourceException(f"{type(self).__name__}: topology node {name!r}: no method {method!r}")
         for child in node.children:
             self._check(child, (*path, name))
 
@@ -1332,14 +1331,13 @@ class TopologyRunnerMixin:
                             if not isinstance(result, Either):
                                 if result is None and stage.nullable:
                                     continue
-                                result = _not_an_either(stage, element, result)
+                                result = _not_an_either(stage.processor, element, result)
                             if result.left is not None:
                                 complete = False
                             elif key is not None:
                                 values[key] = getattr(result.right, "name", result.right)
-                            elif stage.store_all_in_context and stage.context:  # a list, new if cleared since
-                                if not isinstance(values[stage.context], list):
-                                    values[stage.context] = []
+                            elif stage.store_all_in_context and stage.context:
+                                values[stage.context] = values[stage.context] or []  # a new list once cleared
                                 values[stage.context].append(getattr(result.right, "name", result.right))
                             yield result
                     except Exception as exc:
@@ -1364,11 +1362,9 @@ class TopologyRunnerMixin:
                 yield _failure(exc, method, f"post_process of {name}")
 
 
-def _not_an_either(stage: NodeStage, element: Any, result: Any) -> Either[Any]:
-    """What a processor yielded instead of an Either: a failure naming the stage and the element."""
+def _not_an_either(processor: str, element: Any, result: Any) -> Either[Any]:
     problem = "None, and the stage is not nullable" if result is None else short(result)
-    where = f"{stage.processor}({short(element)})"
-    return Either(left=StackTraceError(stage.processor, f"{where} yielded {problem}, not an Either"))
+    return Either(left=StackTraceError(processor, f"{processor}({short(element)}) yielded {problem}, not an Either"))
 
 
 def _failure(exc: Exception, method: str, where: str) -> Either[Any]:
@@ -1387,13 +1383,11 @@ def render_topology(topology: type[ServiceTopology] | ServiceTopology) -> str:
         yield f"{pad}- {name}: for each element of {node.producer}()"
         for stage in node.stages:
             produced = getattr(stage.type_, "__name__", stage.type_)
-            kept = f" -> context.{stage.context}" if stage.context else ""
-            listed = "[]" if stage.context and stage.store_all_in_context else ""
-            yield f"{pad}    stage {stage.processor}(element) yields {produced}{kept}{listed}"
+            kept = f" -> context.{stage.context}{'[]' if stage.store_all_in_context else ''}" if stage.context else ""
+            yield f"{pad}    stage {stage.processor}(element) yields {produced}{kept}"
         for child in node.children:
             yield from show(child, pad + "    ")
-        for post in node.post_process:
-            yield f"{pad}    then {post}()"
+        yield from (f"{pad}    then {post}()" for post in node.post_process)
 
     title = topology.__name__ if isinstance(topology, type) else type(topology).__name__
     return "\n".join([title, *(line for root in topology.roots() for line in show(root, "    "))])
