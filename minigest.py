@@ -1189,17 +1189,14 @@ class ServiceTopology:
     @classmethod
     def nodes(cls) -> dict[str, TopologyNode]:
         """Every node by name, in definition order (base classes first)."""
-        found: dict[str, TopologyNode] = {}
-        for klass in reversed(cls.__mro__):
-            found.update({key: value for key, value in vars(klass).items() if isinstance(value, TopologyNode)})
-        return found
+        return {name: value for klass in reversed(cls.__mro__) for name, value in vars(klass).items()
+                if isinstance(value, TopologyNode)}
 
     @classmethod
     def roots(cls) -> list[str]:
         """The nodes that are no node's child."""
         nodes = cls.nodes()
-        children = {child for node in nodes.values() for child in node.children}
-        return [name for name in nodes if name not in children]
+        return [name for name in nodes if not any(name in node.children for node in nodes.values())]
 
 
 def fqn_join(*parts: str) -> str:
@@ -1208,50 +1205,28 @@ def fqn_join(*parts: str) -> str:
 
 
 class TopologyContext:
-    """The names the walk has produced so far, one key per stage context."""
+    """The names the walk has produced so far, one key per stage context, also read as attributes."""
 
     def __init__(self, keys: Iterable[str] = ()) -> None:
-        self.values: dict[str, Any] = {key: None for key in keys}
+        self.values: dict[str, Any] = dict.fromkeys(keys)
 
     def __getattr__(self, key: str) -> Any:
-        try:
-            return self.__dict__["values"][key]
-        except KeyError:
-            raise AttributeError(f"the topology context has no key {key!r}") from None
+        if key not in self.__dict__.get("values", ()):  # not self.values: before __init__ that would recurse
+            raise AttributeError(f"the topology context has no key {key!r}")
+        return self.values[key]
 
     def get(self, key: str, default: Any = None) -> Any:
-        """The value stored under ``key``."""
         return self.values.get(key, default)
 
     def set(self, key: str, value: Any) -> None:
-        """Store ``value`` under ``key``."""
         self.values[key] = value
 
     def fqn_from_stage(self, stage: NodeStage, name: str) -> str:
         """The stage's consumer keys' values and ``name``, joined as a fully qualified name."""
-        parts = []
-        for key in stage.consumer or []:
-            value = self.values.get(key)
-            if value is None:
-                raise ValueError(f"the context key {key!r} is empty: its stage produced nothing")
-            parts.append(str(value))
-        return fqn_join(*parts, name)
-
-
-class _Plan:
-    """A node with its methods looked up once, so the walk does no name lookups per element."""
-
-    def __init__(self, name: str, node: TopologyNode, method: Callable[[str, str], Callable[..., Any]]) -> None:
-        self.name = name
-        self.producer: Callable[[], Iterable[Any]] = method("producer", node.producer)
-        self.producer_name = node.producer
-        # each stage with its processor and the context key it sets (a store_all list is appended to instead)
-        self.stages = [(stage, method("processor", stage.processor), None if stage.store_all_in_context else
-                        stage.context) for stage in node.stages]
-        self.children = list(node.children)
-        self.post_process = [(post, method("post_process", post)) for post in node.post_process]
-        self.cleared = [stage.context for stage in node.stages if stage.clear_context and stage.context]
-        self.collected = [stage.context for stage in node.stages if stage.store_all_in_context and stage.context]
+        empty = [key for key in stage.consumer or [] if self.values.get(key) is None]
+        if empty:
+            raise ValueError(f"the context key {empty[0]!r} is empty: its stage produced nothing")
+        return fqn_join(*(str(self.values[key]) for key in stage.consumer or []), name)
 
 
 class TopologyRunnerMixin:
@@ -1259,150 +1234,114 @@ class TopologyRunnerMixin:
 
     topology: ClassVar[type[ServiceTopology] | ServiceTopology]
     status: Status
-    name: str
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        topology = getattr(self, "topology", None)
-        if topology is None:
+        if getattr(self, "topology", None) is None:
             raise InvalidSourceException(f"{type(self).__name__} has no topology")
-        nodes = topology.nodes()
-        self._plans = {name: self._plan(name, node, nodes) for name, node in nodes.items()}
-        self._roots = topology.roots()
-        if nodes and not self._roots:
-            raise InvalidSourceException(f"{type(self).__name__}: the topology has no root (its children form a cycle)")
-        keys = [stage.context for node in nodes.values() for stage in node.stages if stage.context]
+        self._nodes = self.topology.nodes()
+        for name in self._nodes:  # from every node: a loop that no root reaches is refused too
+            self._check(name, ())
+        keys = [stage.context for node in self._nodes.values() for stage in node.stages if stage.context]
         self.context = TopologyContext(keys)
-        _check_acyclic(nodes, type(self).__name__)
 
-    def _plan(self, name: str, node: TopologyNode, nodes: dict[str, TopologyNode]) -> _Plan:
-        def method(role: str, method_name: str) -> Callable[..., Any]:
-            found = getattr(self, method_name, None)
-            if not callable(found):
-                raise InvalidSourceException(
-                    f"{type(self).__name__}: topology node {name!r} names {role} {method_name!r}, "
-                    f"which is not a method of {type(self).__name__}"
-                )
-            return found  # type: ignore[no-any-return]
-
+    def _check(self, name: str, path: tuple[str, ...]) -> None:
+        """The node's methods must exist, and its children be nodes that do not lead back to the path."""
+        if name not in self._nodes:
+            raise InvalidSourceException(f"{type(self).__name__}: topology child {name!r} of {path[-1]!r} is no node")
+        if name in path:
+            raise InvalidSourceException(f"{type(self).__name__}: the topology loops: {' -> '.join((*path, name))}")
+        node = self._nodes[name]
+        for method in [node.producer, *(stage.processor for stage in node.stages), *node.post_process]:
+            if not callable(getattr(self, method, None)):
+                raise InvalidSourceException(f"{type(self).__name__}: topology node {name!r}: no method {method!r}")
         for child in node.children:
-            if child not in nodes:
-                raise InvalidSourceException(
-                    f"{type(self).__name__}: topology node {name!r} has child {child!r}, which is no node"
-                )
-        return _Plan(name, node, method)
+            self._check(child, (*path, name))
 
     def _iter(self) -> Iterator[Either[Any]]:
-        if "_plans" not in vars(self):
+        if "_nodes" not in vars(self):
             raise InvalidSourceException(f"{type(self).__name__}.__init__ must call super().__init__()")
-        for root in self._roots:
-            yield from self._walk(self._plans[root])
+        for root in self.topology.roots():
+            yield from self._walk(root)
 
-    def _walk(self, plan: _Plan) -> Iterator[Either[Any]]:
+    def _walk(self, name: str) -> Iterator[Either[Any]]:
         """Each element: its stages in order, then its children; at the end, the post processes."""
-        values = self.context.values
-        values.update((key, []) for key in plan.collected)  # collected anew under each parent element
+        node, values = self._nodes[name], self.context.values
+        stages = [(stage, getattr(self, stage.processor), None if stage.store_all_in_context else stage.context)
+                  for stage in node.stages]  # looked up once per walk of the node, with the key each right sets
+        cleared = dict.fromkeys(stage.context for stage in node.stages if stage.clear_context and stage.context)
+        values.update((stage.context, []) for stage in node.stages if stage.store_all_in_context and stage.context)
         try:
-            for element in plan.producer():
+            for element in getattr(self, node.producer)():
                 complete = True  # no stage failed: the children have a parent
-                for stage, processor, key in plan.stages:
+                for stage, processor, key in stages:
                     if key is not None:
                         values[key] = None  # no value leaks from the previous sibling
                     try:
                         for result in processor(element):
-                            if type(result) is not Either:
+                            if not isinstance(result, Either):
                                 if result is None and stage.nullable:
                                     continue
-                                result = self._not_either(stage, element, result)
+                                result = _not_an_either(stage.processor, element, result)
                             if result.left is not None:
                                 complete = False
                             elif key is not None:
                                 values[key] = getattr(result.right, "name", result.right)
                             elif stage.store_all_in_context and stage.context:
-                                self._keep_all(stage, result.right)
+                                values[stage.context] = values[stage.context] or []  # a new list once cleared
+                                values[stage.context].append(getattr(result.right, "name", result.right))
                             yield result
-                    except WorkflowFatalError:
-                        raise
                     except Exception as exc:
                         complete = False
-                        where = f"{stage.processor}({short(element)})"
-                        yield Either(left=error_from_exception(stage.processor, exc, where))
-                if plan.cleared:
-                    values.update(dict.fromkeys(plan.cleared))
-                if plan.children:
-                    yield from self._children(plan, element, complete)
-        except WorkflowFatalError:
-            raise
-        except Exception as exc:
-            yield Either(left=error_from_exception(plan.producer_name, exc, f"producer of {plan.name}"))
-        yield from self._post_process(plan)
+                        yield _failure(exc, stage.processor, f"{stage.processor}({short(element)})")
+                if cleared:
+                    values.update(cleared)
+                if complete:
+                    for child in node.children:
+                        yield from self._walk(child)
+                elif node.children:
+                    self.status.filter(short(element), f"children of {name} {short(element)} skipped: a stage failed")
+        except Exception as exc:  # the producer raised: what it yielded before stays
+            yield _failure(exc, node.producer, f"producer of {name}")
+        yield from self._post_process(name, node.post_process)
 
-    def _children(self, plan: _Plan, element: Any, complete: bool) -> Iterator[Either[Any]]:
-        """Walk an element's children, unless one of its stages failed: they would have no parent."""
-        if not complete:
-            self.status.filter(short(element), f"children of {plan.name} {short(element)} skipped: a stage failed")
-            return
-        for child in plan.children:
-            yield from self._walk(self._plans[child])
-
-    def _post_process(self, plan: _Plan) -> Iterator[Either[Any]]:
-        for post_name, post in plan.post_process:
+    def _post_process(self, name: str, methods: list[str]) -> Iterator[Either[Any]]:
+        for method in methods:
             try:
-                yield from post()
-            except WorkflowFatalError:
-                raise
+                yield from getattr(self, method)()
             except Exception as exc:
-                yield Either(left=error_from_exception(post_name, exc, f"post_process of {plan.name}"))
-
-    def _keep_all(self, stage: NodeStage, right: Any) -> None:
-        """Append a right's name (or the right itself) to the stage's context list."""
-        kept = self.context.values.get(str(stage.context))
-        if not isinstance(kept, list):
-            kept = self.context.values[str(stage.context)] = []
-        kept.append(getattr(right, "name", right))
-
-    @staticmethod
-    def _not_either(stage: NodeStage, element: Any, result: Any) -> Either[Any]:
-        if isinstance(result, Either):  # a subclass of Either is fine
-            return result
-        problem = "None, and the stage is not nullable" if result is None else short(result)
-        return Either(left=StackTraceError(
-            stage.processor, f"{stage.processor}({short(element)}) yielded {problem}, not an Either"
-        ))
+                yield _failure(exc, method, f"post_process of {name}")
 
 
-def _check_acyclic(nodes: dict[str, TopologyNode], owner: str) -> None:
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        if name in path:
-            raise InvalidSourceException(f"{owner}: the topology loops: {' -> '.join((*path, name))}")
-        for child in nodes[name].children:
-            visit(child, (*path, name))
+def _not_an_either(processor: str, element: Any, result: Any) -> Either[Any]:
+    problem = "None, and the stage is not nullable" if result is None else short(result)
+    return Either(left=StackTraceError(processor, f"{processor}({short(element)}) yielded {problem}, not an Either"))
 
-    for name in nodes:
-        visit(name, ())
+
+def _failure(exc: Exception, method: str, where: str) -> Either[Any]:
+    """A method of the walk raised: one failure naming it; a WorkflowFatalError goes on up (it stops the run)."""
+    if isinstance(exc, WorkflowFatalError):
+        raise exc
+    return Either(left=error_from_exception(method, exc, where))
 
 
 def render_topology(topology: type[ServiceTopology] | ServiceTopology) -> str:
     """The topology as an indented tree: nodes, their stages, children and post processes."""
     nodes = topology.nodes()
-    lines = [type(topology).__name__ if isinstance(topology, ServiceTopology) else topology.__name__]
 
-    def show(name: str, depth: int) -> None:
-        node, pad = nodes[name], "    " * depth
-        lines.append(f"{pad}- {name}: for each element of {node.producer}()")
+    def show(name: str, pad: str) -> Iterator[str]:
+        node = nodes[name]
+        yield f"{pad}- {name}: for each element of {node.producer}()"
         for stage in node.stages:
-            produced = getattr(stage.type_, "__name__", str(stage.type_))
-            keep = f" -> context.{stage.context}" if stage.context else ""
-            keep += "[]" if stage.context and stage.store_all_in_context else ""
-            lines.append(f"{pad}    stage {stage.processor}(element) yields {produced}{keep}")
+            produced = getattr(stage.type_, "__name__", stage.type_)
+            kept = f" -> context.{stage.context}{'[]' if stage.store_all_in_context else ''}" if stage.context else ""
+            yield f"{pad}    stage {stage.processor}(element) yields {produced}{kept}"
         for child in node.children:
-            show(child, depth + 1)
-        for post in node.post_process:
-            lines.append(f"{pad}    then {post}()")
+            yield from show(child, pad + "    ")
+        yield from (f"{pad}    then {post}()" for post in node.post_process)
 
-    for root in topology.roots():
-        show(root, 1)
-    return "\n".join(lines)
+    title = topology.__name__ if isinstance(topology, type) else type(topology).__name__
+    return "\n".join([title, *(line for root in topology.roots() for line in show(root, "    "))])
 
 
 # --- Config -----------------------------------------------------------------
