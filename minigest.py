@@ -1239,24 +1239,27 @@ class TopologyRunnerMixin:
         super().__init__(*args, **kwargs)
         if getattr(self, "topology", None) is None:
             raise InvalidSourceException(f"{type(self).__name__} has no topology")
-        self._nodes = self.topology.nodes()
+        self._nodes, checked = self.topology.nodes(), set[str]()
         for name in self._nodes:  # from every node: a loop that no root reaches is refused too
-            self._check(name, ())
+            self._check(name, (), checked)
         keys = [stage.context for node in self._nodes.values() for stage in node.stages if stage.context]
         self.context = TopologyContext(keys)
 
-    def _check(self, name: str, path: tuple[str, ...]) -> None:
+    def _check(self, name: str, path: tuple[str, ...], checked: set[str]) -> None:
         """The node's methods must exist, and its children be nodes that do not lead back to the path."""
         if name not in self._nodes:
             raise InvalidSourceException(f"{type(self).__name__}: topology child {name!r} of {path[-1]!r} is no node")
         if name in path:
             raise InvalidSourceException(f"{type(self).__name__}: the topology loops: {' -> '.join((*path, name))}")
+        if name in checked:  # shared children are checked once, not once per path to them
+            return
+        checked.add(name)
         node = self._nodes[name]
         for method in [node.producer, *(stage.processor for stage in node.stages), *node.post_process]:
             if not callable(getattr(self, method, None)):
                 raise InvalidSourceException(f"{type(self).__name__}: topology node {name!r}: no method {method!r}")
         for child in node.children:
-            self._check(child, (*path, name))
+            self._check(child, (*path, name), checked)
 
     def _iter(self) -> Iterator[Either[Any]]:
         if "_nodes" not in vars(self):

@@ -835,6 +835,25 @@ def test_topology_cycle_is_refused() -> None:
         Src()
 
 
+def test_topology_check_visits_shared_children_once() -> None:
+    levels = {f"n{i}": TopologyNode(producer="p", stages=[], children=[f"n{i + 1}"] * 2) for i in range(40)}
+    levels["n40"] = TopologyNode(producer="p", stages=[])
+    checked: list[str] = []
+
+    class Src(TopologyRunnerMixin, Source):
+        topology = type("Diamonds", (ServiceTopology,), levels)  # 2**40 paths from the root to the last node
+
+        def p(self) -> list[int]:
+            return []
+
+        def _check(self, name: str, path: tuple[str, ...], done: set[str]) -> None:
+            checked.append(name)
+            assert len(checked) <= 3 * len(levels), "a node checked again for each path to it"
+            super()._check(name, path, done)
+
+    Src()  # each node once, plus a quick return for each second edge
+
+
 def test_render_topology_shows_the_tree() -> None:
     text = render_topology(TwoLevel)
     assert "root: for each element of get_schemas()" in text
