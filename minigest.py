@@ -1957,24 +1957,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
 
 
-def _parser() -> Any:
+def _main(argv: Sequence[str] | None) -> int:
+    """Run or check the config, with SIGTERM handled as Ctrl-C and the minigest logger writing to stderr."""
+    import logging
+    import signal
+
+    def terminate(number: int, frame: Any) -> None:
+        raise Terminated("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    handler = logging.StreamHandler(sys.stderr)
+    try:
+        args = _arguments(argv)
+        for stream in (sys.stdout, sys.stderr):  # a name with bytes that are not text is escaped, never a crash
+            with contextlib.suppress(AttributeError, ValueError):
+                stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        handler.setFormatter(logging.Formatter("minigest: %(levelname)s: %(message)s"))
+        logger().addHandler(handler)
+        logger().setLevel(logging.DEBUG if args.debug else logging.INFO if args.verbose else
+                          logging.ERROR if args.quiet else logging.WARNING)
+        try:
+            workflow = Workflow.from_file(args.config)
+            return _check(workflow) if args.command == "check" else _run(workflow, args)
+        except Exception as exc:
+            return _fail(exc, args.debug)
+    finally:
+        logger().removeHandler(handler)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _arguments(argv: Sequence[str] | None) -> Any:
+    """The command line, parsed and checked; a mistake is one line and SystemExit(2), as argparse does."""
     import argparse
 
     class Parser(argparse.ArgumentParser):
         def error(self, message: str) -> Any:  # one line, as every other error
             self.exit(2, f"minigest: error: {message} (see minigest --help)\n")
 
+    def helped(example: str, exit_codes: str = "\n\n" + EXIT_CODES) -> Any:  # --help ends with an example
+        return {"epilog": f"example:\n  minigest {example}{exit_codes}",
+                "formatter_class": argparse.RawDescriptionHelpFormatter}
+
     parser = Parser(prog="minigest", description="Run or check a minigest workflow config.",
-                    epilog="example:\n  minigest run connectors/samples/csv_catalog.json\n\n" + EXIT_CODES,
-                    formatter_class=argparse.RawDescriptionHelpFormatter)
+                    **helped("run connectors/samples/csv_catalog.json"))
     parser.add_argument("--version", action="version", version=f"minigest {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="{run,check}")
-    run = commands.add_parser("run", help="run the workflow a config describes", epilog="example:\n  minigest run "
-                              "connectors/samples/csv_catalog.json --status-file run.json\n\n" + EXIT_CODES,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = commands.add_parser("run", help="run the workflow a config describes",
+                              **helped("run connectors/samples/csv_catalog.json --status-file run.json"))
     check = commands.add_parser("check", help="build every step, test the connection, show what would run",
-                                epilog="example:\n  minigest check connectors/samples/csv_catalog.json",
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                **helped("check connectors/samples/csv_catalog.json", exit_codes=""))
     for command in (run, check):
         command.add_argument("config", help="a .json, .toml or .yaml config file")
         command.add_argument("--debug", action="store_true", help="show the traceback of an error")
@@ -1986,55 +2017,17 @@ def _parser() -> Any:
     run.add_argument("--dry-run", action="store_true", help="run the source and processors only")
     run.add_argument("--failures", metavar="PATH", help="write every failure with its input as JSON lines to PATH")
     run.add_argument("--keep-partial", action="store_true", help="on Ctrl-C, keep the outputs written so far")
-    return parser
-
-
-def _main(argv: Sequence[str] | None) -> int:
-    import signal
-
-    def terminate(number: int, frame: Any) -> None:
-        raise Terminated("SIGTERM")
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        return _command(_parser(), argv)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _command(parser: Any, argv: Sequence[str] | None) -> int:
-    import logging
-
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_usage(sys.stderr)
-        return 2
-    for stream in (sys.stdout, sys.stderr):  # a name with bytes that are not text is escaped, never a crash
-        with contextlib.suppress(AttributeError, ValueError):
-            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("minigest: %(levelname)s: %(message)s"))
-    log = logger()
-    log.addHandler(handler)
-    log.setLevel(logging.DEBUG if args.debug else logging.INFO if args.verbose else
-                 logging.ERROR if args.quiet else logging.WARNING)
-    try:
-        if args.command == "run":
-            if args.limit is not None and args.limit < 0:
-                parser.error("--limit must be 0 or more")
-            for option, path in (("--status-file", args.status_file), ("--failures", args.failures)):
-                if path and (Path(path).is_dir() or not Path(path).parent.is_dir()):
-                    parser.error(f"{option} {path}: not a file in a folder that exists")
-        workflow = Workflow.from_file(args.config)
-        return _check(workflow) if args.command == "check" else _run(workflow, args)
-    except Exception as exc:
-        return _fail(exc, args.debug)
-    finally:
-        log.removeHandler(handler)
-
-
-def _describe_error(exc: BaseException) -> str:
-    return str(exc) if isinstance(exc, MinigestError) else f"{type(exc).__name__}: {exc}"
+        parser.exit(2)
+    if args.command == "run" and args.limit is not None and args.limit < 0:
+        parser.error("--limit must be 0 or more")
+    for option in ("--status-file", "--failures") if args.command == "run" else ():
+        path = getattr(args, option[2:].replace("-", "_"))
+        if path and (Path(path).is_dir() or not Path(path).parent.is_dir()):
+            parser.error(f"{option} {path}: not a file in a folder that exists")
+    return args
 
 
 def _fail(exc: BaseException, debug: bool) -> int:
@@ -2043,52 +2036,55 @@ def _fail(exc: BaseException, debug: bool) -> int:
         import traceback
 
         traceback.print_exc()
-    text = _describe_error(exc)
-    sys.stderr.write(f"minigest: error: {_clip(' '.join(text.split()), 1000)}\n")
+    sys.stderr.write(f"minigest: error: {_one_line(exc)}\n")
     return 2 if isinstance(exc, ConfigError) else 3 if isinstance(exc, OutputError) else 1
 
 
+def _one_line(exc: BaseException) -> str:
+    """An error as one bounded line: minigest's own say what and where, any other is named by its type."""
+    text = str(exc) if isinstance(exc, MinigestError) else f"{type(exc).__name__}: {exc}"
+    return _clip(" ".join(text.split()), 1000)
+
+
 def _check(workflow: Workflow) -> int:
-    """Build every step, test each connection (the source's, and any sink's that has one), say what would run."""
-    problem: Exception | None = None
+    """Test each connection (the source's, and any sink's that has one), close every step, say what would run."""
+    failed: tuple[Step, Exception] | None = None
     for step in workflow.all_steps():
-        test = getattr(step, "test_connection", None)
         try:
-            if callable(test) and problem is None:
-                test()
+            if callable(getattr(step, "test_connection", None)):
+                step.test_connection()  # type: ignore[attr-defined]
         except Exception as exc:
-            problem, failing = exc, step
+            failed = (step, exc)
+            break
     _close_all(workflow.all_steps())  # closed without a commit, so no output is written
     for step in workflow.all_steps():
         print(f"{_kind(step):<10} {step.name} ({type(step).__module__}.{type(step).__qualname__})")
     print(f"threshold  {workflow.success_threshold:g}%")
     if workflow.service_spec is not None:
         print(f"roles      {', '.join(workflow.service_spec.roles())} (the source's 'kind' picks one)")
-    topology = getattr(workflow.source, "topology", None)
-    if topology is not None:
-        print(render_topology(topology))
-    if problem is None:
+    if getattr(workflow.source, "topology", None) is not None:
+        print(render_topology(workflow.source.topology))  # type: ignore[attr-defined]
+    if failed is None:
         print("connection ok")
         return 0
-    said = str(problem) if isinstance(problem, MinigestError) else f"{failing.name}: {_describe_error(problem)}"
-    print(f"connection failed: {said}")
+    step, problem = failed
+    print(f"connection failed: {'' if isinstance(problem, MinigestError) else f'{step.name}: '}{_one_line(problem)}")
     return 2 if isinstance(problem, ConfigError) else 1  # a missing path is a config error, as in `run`
 
 
 def _run(workflow: Workflow, args: Any) -> int:
-    code = 0
-    trace = sys.stderr if args.trace else None
-    progress = sys.stderr if sys.stderr.isatty() and not args.trace else None
+    """Execute, then print the report and write the status file whatever happened; returns the exit code."""
+    progress = sys.stderr if sys.stderr.isatty() and not args.trace else None  # one line that updates, on a terminal
     try:
-        workflow.execute(limit=args.limit, dry_run=args.dry_run, trace=trace, failures=args.failures,
-                         progress=progress, keep_partial=args.keep_partial)
+        workflow.execute(limit=args.limit, dry_run=args.dry_run, trace=sys.stderr if args.trace else None,
+                         failures=args.failures, progress=progress, keep_partial=args.keep_partial)
+        code = workflow.exit_code()
     except KeyboardInterrupt as exc:
         code = 143 if isinstance(exc, Terminated) else 130
     except ConfigError as exc:  # found when the source prepared (a missing path): say which config
         code = _fail(type(exc)(f"{args.config}: source: {exc}"), args.debug)
     except Exception as exc:
         code = _fail(exc, args.debug)
-    code = code or workflow.exit_code()
     to_stdout = any(isinstance(step, JsonLinesSink) and step.path is None for step in workflow.steps)
     with contextlib.suppress(BrokenPipeError):
         workflow.print_status(sys.stderr if to_stdout else sys.stdout)  # keep stdout for the records
