@@ -2021,12 +2021,12 @@ def _arguments(argv: Sequence[str] | None) -> Any:
     if args.command is None:
         parser.print_usage(sys.stderr)
         parser.exit(2)
-    if args.command == "run" and args.limit is not None and args.limit < 0:
-        parser.error("--limit must be 0 or more")
-    for option in ("--status-file", "--failures") if args.command == "run" else ():
-        path = getattr(args, option[2:].replace("-", "_"))
-        if path and (Path(path).is_dir() or not Path(path).parent.is_dir()):
-            parser.error(f"{option} {path}: not a file in a folder that exists")
+    if args.command == "run":
+        if args.limit is not None and args.limit < 0:
+            parser.error("--limit must be 0 or more")
+        for option, path in (("--status-file", args.status_file), ("--failures", args.failures)):
+            if path and (Path(path).is_dir() or not Path(path).parent.is_dir()):
+                parser.error(f"{option} {path}: not a file in a folder that exists")
     return args
 
 
