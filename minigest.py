@@ -1093,11 +1093,13 @@ def _print_failures(workflow: Workflow, out: IO[str], width: int, max_rows: int)
     import sysconfig  # where the standard library is, whose frames the Stack Trace column looks past
 
     library = tuple(os.path.abspath(sysconfig.get_paths()[key]) for key in ("stdlib", "platstdlib"))
-    shown = list(itertools.islice(groups.items(), max_rows))
-    rows = [[step_name, same[0].name + (f"\n(and {len(same) - 1} more)" if len(same) > 1 else ""), message,
-             _where(same[0].stack_trace, library)] for (step_name, message), same in shown]
+    rows, listed = [], 0
+    for (step_name, message), same in itertools.islice(groups.items(), max_rows):
+        more = f"\n(and {len(same) - 1} more)" if len(same) > 1 else ""
+        rows.append([step_name, same[0].name + more, message, _where(same[0].stack_trace, library)])
+        listed += len(same)
     out.write("\nFailures\n" + _table(["From", "Entity Name", "Message", "Stack Trace"], rows, width, ruled=True))
-    total, listed = sum(step.status.failure_count for step in workflow.all_steps()), sum(len(s) for _, s in shown)
+    total = sum(step.status.failure_count for step in workflow.all_steps())
     if total > listed:
         out.write(f"... {total - listed:,} more failures not shown ({total:,} in all; "
                   "--failures PATH writes every one)\n")
