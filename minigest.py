@@ -958,15 +958,6 @@ def _watched(records: Iterable[Any], steps: list[Step], runs: list[Callable[[Any
 # --- Report -----------------------------------------------------------------
 
 
-def _state(workflow: Workflow, step: Step) -> str:
-    """'ran', or why a step did not run: a dry run skips it, an early stop never reached it."""
-    if step in workflow.ran:
-        return "ran"
-    if step in workflow.skipped:
-        return "skipped"
-    return "not run" if workflow.started else "ran"
-
-
 def report_dict(workflow: Workflow) -> dict[str, Any]:
     """The report as JSON data: the verdict, how the run ended, and every step's status."""
     return {
@@ -983,10 +974,17 @@ def report_dict(workflow: Workflow) -> dict[str, Any]:
         "elapsed_seconds": round(workflow.elapsed, 6),
         "steps": [
             {"name": step.name, "kind": _kind(step), "state": _state(workflow, step),
-             "skipped": _state(workflow, step) == "skipped", **step.status.as_dict()}
+             "skipped": step in workflow.skipped, **step.status.as_dict()}
             for step in workflow.all_steps()
         ],
     }
+
+
+def _state(workflow: Workflow, step: Step) -> str:
+    """'ran', or why a step did not run: a dry run skipped it, or the run stopped before it."""
+    if step in workflow.skipped:
+        return "skipped"
+    return "not run" if workflow.started and step not in workflow.ran else "ran"
 
 
 def _unwritten(workflow: Workflow) -> list[str]:
@@ -999,17 +997,14 @@ def _unwritten(workflow: Workflow) -> list[str]:
 
 def print_report(workflow: Workflow, out: IO[str], max_rows: int = 100) -> None:
     """The steps table, the failures grouped by step and message, notes, then the verdict line."""
-    paint, width = _painter(out), _terminal_width(out)
+    paint, width, failing = _painter(out), _terminal_width(out), workflow.failing_steps()
     rows = []
     for step in workflow.all_steps():
         s, state = step.status, _state(workflow, step)
-        if state != "ran":
-            rows.append([step.name, _kind(step), "-", "-", "-", "-", state, "-"])
-            continue
-        ok = s.failure_count == 0 or s.calculate_success() >= workflow.success_threshold
-        success = paint(f"{s.calculate_success():.1f}%", "32" if ok else "31")
-        rows.append([step.name, _kind(step), f"{s.records:,}", f"{s.filtered:,}", f"{s.warnings:,}",
-                     f"{s.failure_count:,}", success, f"{s.seconds:.3f}s"])
+        success = paint(f"{s.calculate_success():.1f}%", "31" if step in failing else "32")
+        counts = [f"{n:,}" for n in (s.records, s.filtered, s.warnings, s.failure_count)]
+        cells = [*counts, success, f"{s.seconds:.3f}s"] if state == "ran" else ["-", "-", "-", "-", state, "-"]
+        rows.append([step.name, _kind(step), *cells])
     out.write(_table(["Step", "Kind", "Records", "Filtered", "Warnings", "Failures", "Success", "Time"], rows, width))
     _print_failures(workflow, out, width, max_rows)
     for title, kept in (("Warnings", "warning_details"), ("Filtered, with a reason", "filtered_details")):
@@ -1017,10 +1012,25 @@ def print_report(workflow: Workflow, out: IO[str], max_rows: int = 100) -> None:
                  for step in workflow.all_steps() for name, reason in getattr(step.status, kept)]
         if notes:
             out.write(f"\n{title}\n" + _table(["From", "Entity Name", "Message"], notes[:max_rows], width))
-    verdict = _verdict(workflow)
     counted = len(workflow.ran or workflow.all_steps())
-    line = f"\nWorkflow success: {workflow.calculate_success():.2f}% (mean of {counted} steps); {verdict}"
+    line = f"\nWorkflow success: {workflow.calculate_success():.2f}% (mean of {counted} steps); {_verdict(workflow)}"
     out.write(paint(line, "31" if workflow.exit_code() else "32") + f"; {workflow.elapsed:.3f}s\n")
+
+
+def _verdict(workflow: Workflow) -> str:
+    """Why the run ended as it did, then what else to know: a limit, a dry run, outputs left as they were."""
+    failing, unwritten = workflow.failing_steps(), _unwritten(workflow)
+    if workflow.stopped:
+        notes = [f"stopped: {workflow.stopped}"]
+    elif failing:
+        below = ", ".join(f"{s.name} {s.status.calculate_success():.1f}%" for s in failing)
+        notes = [f"below the {workflow.success_threshold:g}% threshold: {below}"]
+    else:
+        notes = [f"ok: no step below the {workflow.success_threshold:g}% threshold"]
+    notes += [f"limited to {workflow.limit:,} records"] if workflow.limit is not None else []
+    notes += ["dry run: nothing written"] if workflow.dry_run else []
+    notes += [f"outputs left as they were: {', '.join(unwritten)}"] if unwritten else []
+    return "; ".join(notes)
 
 
 def _print_failures(workflow: Workflow, out: IO[str], width: int, max_rows: int) -> None:
@@ -1031,62 +1041,43 @@ def _print_failures(workflow: Workflow, out: IO[str], width: int, max_rows: int)
             groups.setdefault((step.name, failure.error), []).append(failure)
     if not groups:
         return
-    rows = []
+    import sysconfig  # where the standard library is, whose frames the Stack Trace column looks past
+
+    library = tuple(os.path.abspath(sysconfig.get_paths()[key]) for key in ("stdlib", "platstdlib"))
+    rows, listed = [], 0
     for (step_name, message), same in itertools.islice(groups.items(), max_rows):
-        names = same[0].name + (f"\n(and {len(same) - 1} more)" if len(same) > 1 else "")
-        rows.append([step_name, names, message, _where(same[0].stack_trace)])
+        more = f"\n(and {len(same) - 1} more)" if len(same) > 1 else ""
+        rows.append([step_name, same[0].name + more, message, _where(same[0].stack_trace, library)])
+        listed += len(same)
     out.write("\nFailures\n" + _table(["From", "Entity Name", "Message", "Stack Trace"], rows, width, ruled=True))
     total = sum(step.status.failure_count for step in workflow.all_steps())
-    shown = sum(len(same) for same in itertools.islice(groups.values(), max_rows))
-    if total > shown:
-        out.write(f"... {total - shown:,} more failures not shown ({total:,} in all; "
+    if total > listed:
+        out.write(f"... {total - listed:,} more failures not shown ({total:,} in all; "
                   "--failures PATH writes every one)\n")
-
-
-def _verdict(workflow: Workflow) -> str:
-    notes = [f"limited to {workflow.limit:,} records"] if workflow.limit is not None else []
-    notes += ["dry run: nothing written"] if workflow.dry_run else []
-    unwritten = _unwritten(workflow)
-    notes += [f"outputs left as they were: {', '.join(unwritten)}"] if unwritten else []
-    failing = workflow.failing_steps()
-    if workflow.stopped:
-        verdict = f"stopped: {workflow.stopped}"
-    elif failing:
-        below = ", ".join(f"{s.name} {s.status.calculate_success():.1f}%" for s in failing)
-        verdict = f"below the {workflow.success_threshold:g}% threshold: {below}"
-    else:
-        verdict = f"ok: no step below the {workflow.success_threshold:g}% threshold"
-    return "; ".join([verdict, *notes])
 
 
 _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<function>.+)$', re.MULTILINE)
 
 
-def _where(trace: str | None) -> str:
-    """The innermost frame of the user's code (not minigest's, not the standard library's), then the error."""
+def _where(trace: str | None, library: tuple[str, ...]) -> str:
+    """The innermost frame of the user's code (not minigest's, not in the standard ``library``), then the error."""
     if not trace:
         return "-"
-    import sysconfig
-
     own = {os.path.abspath(__file__), __file__}
-    library = tuple(os.path.abspath(sysconfig.get_paths()[key]) for key in ("stdlib", "platstdlib"))
-    frames = [m for m in _FRAME.finditer(trace) if (m["file"] not in own and not
-              os.path.abspath(m["file"]).startswith(library)) or "site-packages" in m["file"]]
+    frames = [m for m in _FRAME.finditer(trace) if "site-packages" in m["file"] or
+              (m["file"] not in own and not os.path.abspath(m["file"]).startswith(library))]
     exception = trace.rstrip().rsplit("\n", 1)[-1].strip()
     if not frames:
         return exception
-    frame = frames[-1]
-    file = frame["file"]
-    with contextlib.suppress(ValueError):
+    file, line, function = frames[-1].group("file", "line", "function")
+    with contextlib.suppress(ValueError):  # a file on another drive (Windows) has no relative path
         file = os.path.relpath(file) if not os.path.relpath(file).startswith("..") else os.path.basename(file)
-    return f"{file}:{frame['line']} in {frame['function']}\n{exception}"
+    return f"{file}:{line} in {function}\n{exception}"
 
 
 def _kind(step: Step) -> str:
-    for kind in (Source, Sink, Processor, Stage, BulkSink):
-        if isinstance(step, kind):
-            return kind.__name__
-    return type(step).__name__
+    """The role a step plays (a Sink is also a Processor, so it is looked for first)."""
+    return next(kind.__name__ for kind in (Source, Sink, Processor, Stage, BulkSink) if isinstance(step, kind))
 
 
 def _painter(out: IO[str]) -> Callable[[str, str], str]:
@@ -1095,39 +1086,33 @@ def _painter(out: IO[str]) -> Callable[[str, str], str]:
 
 
 def _terminal_width(out: IO[str]) -> int:
-    """COLUMNS, else the terminal's width, else 100 columns (a log, a file, a pipe)."""
+    """COLUMNS, else the terminal's width, else 100 columns (a log, a file, a pipe); never under 40."""
     with contextlib.suppress(KeyError, ValueError):
         return max(40, int(os.environ["COLUMNS"]))
     with contextlib.suppress(AttributeError, ValueError, OSError):
-        if out.isatty():
-            return max(40, os.get_terminal_size(out.fileno()).columns)
+        return max(40, os.get_terminal_size(out.fileno()).columns) if out.isatty() else 100
     return 100
 
 
 def _table(headers: list[str], rows: list[list[str]], width: int = 100, ruled: bool = False) -> str:
     """A plain-text grid at most ``width`` columns wide; long cells wrap inside their column."""
-    widths = [max(_width(line) for row in [headers, *rows] for line in (row[i].splitlines() or [""]))
-              for i in range(len(headers))]
-    words = [max([_width(word) for row in rows for word in row[i].split()] or [4])  # headers may wrap; data rather not
-             for i in range(len(headers))]
-    room = width - 3 * len(headers) - 1
-    for floor in (words, [4] * len(widths)):  # wrap between words first; break words only if that is not enough
-        while sum(widths) > room:
-            wider = [i for i, (w, least) in enumerate(zip(widths, floor)) if w > max(least, 4)]
-            if not wider:
-                break
-            widths[max(wider, key=widths.__getitem__)] -= 1  # narrow the widest column first
-    cells = [[_wrap(cell, column) for cell, column in zip(row, widths)] for row in [headers, *rows]]
+    columns = list(zip(headers, *rows))
+    widths = [max(_width(line) for cell in column for line in cell.splitlines() or [""]) for column in columns]
+    words = [max([4] + [_width(word) for cell in column[1:] for word in cell.split()]) for column in columns]
+    room = width - 3 * len(headers) - 1  # each column has a space either side and a bar
+    for floor in (words, [4] * len(headers)):  # wrap between words first; break words only if that is not enough
+        while sum(widths) > room and any(w > least for w, least in zip(widths, floor)):
+            widest = max((i for i, w in enumerate(widths) if w > floor[i]), key=widths.__getitem__)
+            widths[widest] -= 1  # narrow the widest column first
     rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+\n"
-    out = [rule]
-    for index, row in enumerate(cells):
-        for depth in range(max(len(cell) for cell in row)):
-            parts = [" " + (line := cell[depth] if depth < len(cell) else "") + " " * (w - _width(line)) + " "
-                     for cell, w in zip(row, widths)]
-            out.append("|" + "|".join(parts) + "|\n")
-        if ruled or index == 0 or index == len(cells) - 1:
-            out.append(rule)
-    return "".join(out)
+    lines = [rule]
+    for index, row in enumerate([headers, *rows]):
+        for parts in itertools.zip_longest(*(_wrap(cell, w) for cell, w in zip(row, widths)), fillvalue=""):
+            padded = [f" {part}{' ' * (w - _width(part))} " for part, w in zip(parts, widths)]
+            lines.append("|" + "|".join(padded) + "|\n")
+        if ruled or index in (0, len(rows)):
+            lines.append(rule)
+    return "".join(lines)
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -1137,13 +1122,10 @@ def _wrap(text: str, width: int) -> list[str]:
     text = text if len(text) <= 600 else text[:600] + " ..."
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
-        if _width(paragraph) <= width:  # fits: kept whole (a coloured cell's codes take no room)
-            lines.append(paragraph)
-            continue
-        wrapped = textwrap.wrap(paragraph, width, break_on_hyphens=False) or [""]
-        for line in wrapped:  # a wide (CJK) character takes two columns: cut again by display width
-            while _width(line) > width:
-                cut = max(1, next(i for i in range(len(line), 0, -1) if _width(line[:i]) <= width))
+        fits = _width(paragraph) <= width  # kept whole (a coloured cell's codes take no room)
+        for line in [paragraph] if fits else textwrap.wrap(paragraph, width, break_on_hyphens=False) or [""]:
+            while _width(line) > width:  # a wide (CJK) character takes two columns: cut again by display width
+                cut = next(i for i in range(len(line), 0, -1) if _width(line[:i]) <= width)
                 lines.append(line[:cut])
                 line = line[cut:]
             lines.append(line)
@@ -1156,6 +1138,7 @@ def _width(text: str) -> int:
 
     text = re.sub(r"\x1b\[[0-9;]*m", "", text)
     return len(text) + sum(unicodedata.east_asian_width(char) in "WF" for char in text if ord(char) > 0x1100)
+
 
 # --- Topology ---------------------------------------------------------------
 
@@ -1764,24 +1747,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
 
 
-def _parser() -> Any:
+def _main(argv: Sequence[str] | None) -> int:
+    """Run or check the config, with SIGTERM handled as Ctrl-C and the minigest logger writing to stderr."""
+    import logging
+    import signal
+
+    def terminate(number: int, frame: Any) -> None:
+        raise Terminated("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    handler = logging.StreamHandler(sys.stderr)
+    try:
+        args = _arguments(argv)
+        for stream in (sys.stdout, sys.stderr):  # a name with bytes that are not text is escaped, never a crash
+            with contextlib.suppress(AttributeError, ValueError):
+                stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        handler.setFormatter(logging.Formatter("minigest: %(levelname)s: %(message)s"))
+        logger().addHandler(handler)
+        logger().setLevel(logging.DEBUG if args.debug else logging.INFO if args.verbose else
+                          logging.ERROR if args.quiet else logging.WARNING)
+        try:
+            workflow = Workflow.from_file(args.config)
+            return _check(workflow) if args.command == "check" else _run(workflow, args)
+        except Exception as exc:
+            return _fail(exc, args.debug)
+    finally:
+        logger().removeHandler(handler)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _arguments(argv: Sequence[str] | None) -> Any:
+    """The command line, parsed and checked; a mistake is one line and SystemExit(2), as argparse does."""
     import argparse
 
     class Parser(argparse.ArgumentParser):
         def error(self, message: str) -> Any:  # one line, as every other error
             self.exit(2, f"minigest: error: {message} (see minigest --help)\n")
 
+    def helped(example: str, exit_codes: str = "\n\n" + EXIT_CODES) -> Any:  # --help ends with an example
+        return {"epilog": f"example:\n  minigest {example}{exit_codes}",
+                "formatter_class": argparse.RawDescriptionHelpFormatter}
+
     parser = Parser(prog="minigest", description="Run or check a minigest workflow config.",
-                    epilog="example:\n  minigest run connectors/samples/csv_catalog.json\n\n" + EXIT_CODES,
-                    formatter_class=argparse.RawDescriptionHelpFormatter)
+                    **helped("run connectors/samples/csv_catalog.json"))
     parser.add_argument("--version", action="version", version=f"minigest {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="{run,check}")
-    run = commands.add_parser("run", help="run the workflow a config describes", epilog="example:\n  minigest run "
-                              "connectors/samples/csv_catalog.json --status-file run.json\n\n" + EXIT_CODES,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = commands.add_parser("run", help="run the workflow a config describes",
+                              **helped("run connectors/samples/csv_catalog.json --status-file run.json"))
     check = commands.add_parser("check", help="build every step, test the connection, show what would run",
-                                epilog="example:\n  minigest check connectors/samples/csv_catalog.json",
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+                                **helped("check connectors/samples/csv_catalog.json", exit_codes=""))
     for command in (run, check):
         command.add_argument("config", help="a .json, .toml or .yaml config file")
         command.add_argument("--debug", action="store_true", help="show the traceback of an error")
@@ -1793,55 +1807,17 @@ def _parser() -> Any:
     run.add_argument("--dry-run", action="store_true", help="run the source and processors only")
     run.add_argument("--failures", metavar="PATH", help="write every failure with its input as JSON lines to PATH")
     run.add_argument("--keep-partial", action="store_true", help="on Ctrl-C, keep the outputs written so far")
-    return parser
-
-
-def _main(argv: Sequence[str] | None) -> int:
-    import signal
-
-    def terminate(number: int, frame: Any) -> None:
-        raise Terminated("SIGTERM")
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        return _command(_parser(), argv)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _command(parser: Any, argv: Sequence[str] | None) -> int:
-    import logging
-
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_usage(sys.stderr)
-        return 2
-    for stream in (sys.stdout, sys.stderr):  # a name with bytes that are not text is escaped, never a crash
-        with contextlib.suppress(AttributeError, ValueError):
-            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("minigest: %(levelname)s: %(message)s"))
-    log = logger()
-    log.addHandler(handler)
-    log.setLevel(logging.DEBUG if args.debug else logging.INFO if args.verbose else
-                 logging.ERROR if args.quiet else logging.WARNING)
-    try:
-        if args.command == "run":
-            if args.limit is not None and args.limit < 0:
-                parser.error("--limit must be 0 or more")
-            for option, path in (("--status-file", args.status_file), ("--failures", args.failures)):
-                if path and (Path(path).is_dir() or not Path(path).parent.is_dir()):
-                    parser.error(f"{option} {path}: not a file in a folder that exists")
-        workflow = Workflow.from_file(args.config)
-        return _check(workflow) if args.command == "check" else _run(workflow, args)
-    except Exception as exc:
-        return _fail(exc, args.debug)
-    finally:
-        log.removeHandler(handler)
-
-
-def _describe_error(exc: BaseException) -> str:
-    return str(exc) if isinstance(exc, MinigestError) else f"{type(exc).__name__}: {exc}"
+        parser.exit(2)
+    if args.command == "run":
+        if args.limit is not None and args.limit < 0:
+            parser.error("--limit must be 0 or more")
+        for option, path in (("--status-file", args.status_file), ("--failures", args.failures)):
+            if path and (Path(path).is_dir() or not Path(path).parent.is_dir()):
+                parser.error(f"{option} {path}: not a file in a folder that exists")
+    return args
 
 
 def _fail(exc: BaseException, debug: bool) -> int:
@@ -1850,52 +1826,55 @@ def _fail(exc: BaseException, debug: bool) -> int:
         import traceback
 
         traceback.print_exc()
-    text = _describe_error(exc)
-    sys.stderr.write(f"minigest: error: {_clip(' '.join(text.split()), 1000)}\n")
+    sys.stderr.write(f"minigest: error: {_one_line(exc)}\n")
     return 2 if isinstance(exc, ConfigError) else 3 if isinstance(exc, OutputError) else 1
 
 
+def _one_line(exc: BaseException) -> str:
+    """An error as one bounded line: minigest's own say what and where, any other is named by its type."""
+    text = str(exc) if isinstance(exc, MinigestError) else f"{type(exc).__name__}: {exc}"
+    return _clip(" ".join(text.split()), 1000)
+
+
 def _check(workflow: Workflow) -> int:
-    """Build every step, test each connection (the source's, and any sink's that has one), say what would run."""
-    problem: Exception | None = None
+    """Test each connection (the source's, and any sink's that has one), close every step, say what would run."""
+    failed: tuple[Step, Exception] | None = None
     for step in workflow.all_steps():
-        test = getattr(step, "test_connection", None)
         try:
-            if callable(test) and problem is None:
-                test()
+            if callable(getattr(step, "test_connection", None)):
+                step.test_connection()  # type: ignore[attr-defined]
         except Exception as exc:
-            problem, failing = exc, step
+            failed = (step, exc)
+            break
     _close_all(workflow.all_steps())  # closed without a commit, so no output is written
     for step in workflow.all_steps():
         print(f"{_kind(step):<10} {step.name} ({type(step).__module__}.{type(step).__qualname__})")
     print(f"threshold  {workflow.success_threshold:g}%")
     if workflow.service_spec is not None:
         print(f"roles      {', '.join(workflow.service_spec.roles())} (the source's 'kind' picks one)")
-    topology = getattr(workflow.source, "topology", None)
-    if topology is not None:
-        print(render_topology(topology))
-    if problem is None:
+    if getattr(workflow.source, "topology", None) is not None:
+        print(render_topology(workflow.source.topology))  # type: ignore[attr-defined]
+    if failed is None:
         print("connection ok")
         return 0
-    said = str(problem) if isinstance(problem, MinigestError) else f"{failing.name}: {_describe_error(problem)}"
-    print(f"connection failed: {said}")
+    step, problem = failed
+    print(f"connection failed: {'' if isinstance(problem, MinigestError) else f'{step.name}: '}{_one_line(problem)}")
     return 2 if isinstance(problem, ConfigError) else 1  # a missing path is a config error, as in `run`
 
 
 def _run(workflow: Workflow, args: Any) -> int:
-    code = 0
-    trace = sys.stderr if args.trace else None
-    progress = sys.stderr if sys.stderr.isatty() and not args.trace else None
+    """Execute, then print the report and write the status file whatever happened; returns the exit code."""
+    progress = sys.stderr if sys.stderr.isatty() and not args.trace else None  # one line that updates, on a terminal
     try:
-        workflow.execute(limit=args.limit, dry_run=args.dry_run, trace=trace, failures=args.failures,
-                         progress=progress, keep_partial=args.keep_partial)
+        workflow.execute(limit=args.limit, dry_run=args.dry_run, trace=sys.stderr if args.trace else None,
+                         failures=args.failures, progress=progress, keep_partial=args.keep_partial)
+        code = workflow.exit_code()
     except KeyboardInterrupt as exc:
         code = 143 if isinstance(exc, Terminated) else 130
     except ConfigError as exc:  # found when the source prepared (a missing path): say which config
         code = _fail(type(exc)(f"{args.config}: source: {exc}"), args.debug)
     except Exception as exc:
         code = _fail(exc, args.debug)
-    code = code or workflow.exit_code()
     to_stdout = any(isinstance(step, JsonLinesSink) and step.path is None for step in workflow.steps)
     with contextlib.suppress(BrokenPipeError):
         workflow.print_status(sys.stderr if to_stdout else sys.stdout)  # keep stdout for the records
