@@ -1064,8 +1064,8 @@ def _where(trace: str | None, library: tuple[str, ...]) -> str:
     if not trace:
         return "-"
     own = {os.path.abspath(__file__), __file__}
-    frames = [m for m in _FRAME.finditer(trace) if "site-packages" in m["file"] or
-              (m["file"] not in own and not os.path.abspath(m["file"]).startswith(library))]
+    frames = [m for m in _FRAME.finditer(trace) if "site-packages" in m["file"] or (m["file"] not in own and
+              not m["file"].startswith("<") and not os.path.abspath(m["file"]).startswith(library))]  # <frozen os>
     exception = trace.rstrip().rsplit("\n", 1)[-1].strip()
     if not frames:
         return exception
@@ -1751,11 +1751,13 @@ def _main(argv: Sequence[str] | None) -> int:
     """Run or check the config, with SIGTERM handled as Ctrl-C and the minigest logger writing to stderr."""
     import logging
     import signal
+    import threading
 
     def terminate(number: int, frame: Any) -> None:
         raise Terminated("SIGTERM")
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    in_main_thread = threading.current_thread() is threading.main_thread()  # only it may handle signals
+    previous = signal.signal(signal.SIGTERM, terminate) if in_main_thread else None
     handler = logging.StreamHandler(sys.stderr)
     try:
         args = _arguments(argv)
@@ -1773,7 +1775,8 @@ def _main(argv: Sequence[str] | None) -> int:
             return _fail(exc, args.debug)
     finally:
         logger().removeHandler(handler)
-        signal.signal(signal.SIGTERM, previous)
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _arguments(argv: Sequence[str] | None) -> Any:
@@ -1881,11 +1884,14 @@ def _run(workflow: Workflow, args: Any) -> int:
     if args.status_file:
         import json
 
+        writer: AtomicWriter | None = None
         try:
             writer = AtomicWriter(args.status_file)
             json.dump({**workflow.status_dict(), "exit_code": code}, writer.file, indent=2, ensure_ascii=True)
             writer.commit()
         except OSError as exc:
+            if writer is not None:  # a full disk while writing: no temporary file is left behind
+                writer.discard()
             sys.stderr.write(f"minigest: error: --status-file {args.status_file}: {exc.strerror or exc}\n")
             code = code or 3
     return code

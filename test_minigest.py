@@ -1937,6 +1937,27 @@ def test_a_status_file_that_cannot_be_written_exits_3(tmp_path: Path, monkeypatc
     assert code == 3
 
 
+def test_a_status_file_that_fails_while_written_leaves_no_temporary_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    config = write_config(tmp_path)
+    monkeypatch.setattr(json, "dump", full)  # the disk fills while the status is written, before the commit
+    assert minigest.main(["run", str(config), "--status-file", str(tmp_path / "s.json")]) == 3
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["workflow.json"]
+
+
+def test_main_runs_off_the_main_thread(tmp_path: Path) -> None:
+    import threading
+
+    config, codes = write_config(tmp_path), []
+    worker = threading.Thread(target=lambda: codes.append(minigest.main(["check", str(config)])))
+    worker.start()
+    worker.join()
+    assert codes == [0]  # SIGTERM is left to the main thread, which alone may handle signals
+
+
 def test_hostile_failure_names_are_capped() -> None:
     source = ListSource([Either(left=StackTraceError("n" * 1_000_000, "bad"))])
     workflow = run(source, [])
@@ -2127,6 +2148,15 @@ def test_the_stack_trace_column_shows_where_the_users_code_failed() -> None:
                 if "return Either(right=json.loads(record))  # fails inside" in text)
     assert f"test_minigest.py:{line} in _run" in cell  # the innermost frame that is neither minigest's nor json's
     assert "JSONDecodeError" in cell and "json/decoder.py" not in cell
+
+
+def test_the_stack_trace_column_looks_past_frozen_standard_library_frames() -> None:
+    trace = ('Traceback:\n  File "/home/me/job.py", line 7, in load\n    x()\n'
+             '  File "<frozen os>", line 680, in __getitem__\nKeyError')
+    workflow = run(ListSource([Either(left=StackTraceError("row", "bad", trace))]), [])
+    out = io.StringIO()
+    workflow.print_status(out)
+    assert "job.py:7 in load" in out.getvalue() and "<frozen os>" not in out.getvalue()
 
 
 def test_the_report_says_when_a_run_was_limited_or_dry() -> None:
