@@ -251,11 +251,17 @@ class Status:
 # --- Steps ------------------------------------------------------------------
 
 
-class Dropped(str):
+class Dropped:
     """What a step's ``run(record)`` returns when the record goes no further: FILTERED or FAILED."""
 
+    def __init__(self, why: str) -> None:
+        self.why = why
 
-FILTERED, FAILED = Dropped("FILTERED"), Dropped("FAILED")
+    def __repr__(self) -> str:
+        return self.why.upper()
+
+
+FILTERED, FAILED = Dropped("filtered"), Dropped("failed")
 
 
 class Step(abc.ABC):
@@ -789,11 +795,13 @@ class Workflow:
         """The source gets ready; a bad path stops the run as a config error, anything else as a failure."""
         try:
             self.source.prepare()
+        except ConfigError as exc:  # the config names what is missing: the message says it all, no trace
+            self.source.fail(StackTraceError(self.source.name, f"prepare() failed: {exc}"))
+            self.stopped = str(exc)
+            raise
         except Exception as exc:
-            self.stopped = str(exc) if isinstance(exc, ConfigError) else "the source could not prepare"
+            self.stopped = "the source could not prepare"
             self.source._raised(exc, context="prepare() failed")
-            if isinstance(exc, ConfigError):
-                raise
             return False
         return True
 
@@ -904,13 +912,18 @@ def _adopt(step: Step, max_failures_kept: int) -> None:
 def _standard_observers(source: Source, steps: list[Step], trace: IO[str] | None,
                         failures: str | os.PathLike[str] | None, progress: IO[str] | None) -> list[Observer]:
     """The observers ``execute()``'s options ask for: none when none is asked for."""
-    watchers: list[Observer] = [Trace(trace, source)] if trace is not None else []
-    watchers += [FailuresFile(failures)] if failures is not None else []
-    return watchers + ([Progress(progress, [source, *steps])] if progress is not None else [])
+    watchers: list[Observer] = []
+    if trace is not None:
+        watchers.append(Trace(trace, source))
+    if failures is not None:
+        watchers.append(FailuresFile(failures))
+    if progress is not None:
+        watchers.append(Progress(progress, [source, *steps]))
+    return watchers
 
 
 def _check_shape(source: Any, steps: Iterable[Any], bulk_sink: Any, threshold: Any, kept: Any) -> list[Step]:
-    """A Source, Processors, at most one Sink or Stage last, a BulkSink; a threshold and a failure cap."""
+    """A Source, Processors, at most one Sink or Stage last, a BulkSink, a threshold, a cap; the steps as a list."""
     if isinstance(steps, Step):
         raise ValueError(f"steps must be a list of steps, got the single step {short(steps)}: write [{steps.name}]")
     steps = list(steps)
@@ -932,27 +945,36 @@ def _check_shape(source: Any, steps: Iterable[Any], bulk_sink: Any, threshold: A
 
 def _watched(records: Iterable[Any], steps: list[Step], runs: list[Callable[[Any], Any]],
              timed: list[Callable[[Any], Any]], watchers: list[Observer]) -> tuple[Any, ...]:
-    """The same loop, showing each record, each step's result and each output to the observers."""
+    """The same loop, showing each record, step result and output to the observers that want them."""
+    def wanting(hook: str) -> list[Observer]:  # an observer pays only for the hooks it overrides
+        return [w for w in watchers if getattr(type(w), hook) is not getattr(Observer, hook)]
+
+    on_record, on_step, on_output = wanting("record"), wanting("step"), wanting("output")
+
     def numbered() -> Iterator[Any]:
         for number, record in enumerate(records, start=1):
-            for watcher in watchers:
+            for watcher in on_record:
                 watcher.record(number, record)
             yield record
 
     def watch(run: Callable[[Any], Any], step: Step) -> Callable[[Any], Any]:
         def watched(record: Any) -> Any:
             result = run(record)
-            for watcher in watchers:
+            for watcher in on_step:
                 watcher.step(step, result)
             return result
         return watched
 
     def output(record: Any) -> Any:  # one more "step" at the end: only a record no step dropped reaches it
-        for watcher in watchers:
+        for watcher in on_output:
             watcher.output(record)
         return record
 
-    return numbered(), [*map(watch, runs, steps), output], [*map(watch, timed, steps), output]
+    if on_step:
+        runs, timed = list(map(watch, runs, steps)), list(map(watch, timed, steps))
+    if on_output:
+        runs, timed = [*runs, output], [*timed, output]
+    return (numbered() if on_record else records), runs, timed
 
 
 # --- Report -----------------------------------------------------------------
@@ -1065,7 +1087,7 @@ def _where(trace: str | None, library: tuple[str, ...]) -> str:
         return "-"
     own = {os.path.abspath(__file__), __file__}
     frames = [m for m in _FRAME.finditer(trace) if "site-packages" in m["file"] or (m["file"] not in own and
-              not m["file"].startswith("<") and not os.path.abspath(m["file"]).startswith(library))]  # <frozen os>
+              not m["file"].startswith("<frozen ") and not os.path.abspath(m["file"]).startswith(library))]
     exception = trace.rstrip().rsplit("\n", 1)[-1].strip()
     if not frames:
         return exception
@@ -1077,7 +1099,7 @@ def _where(trace: str | None, library: tuple[str, ...]) -> str:
 
 def _kind(step: Step) -> str:
     """The role a step plays (a Sink is also a Processor, so it is looked for first)."""
-    return next(kind.__name__ for kind in (Source, Sink, Processor, Stage, BulkSink) if isinstance(step, kind))
+    return next((kind.__name__ for kind in (Source, Sink, Processor, Stage, BulkSink) if isinstance(step, kind)), "-")
 
 
 def _painter(out: IO[str]) -> Callable[[str, str], str]:
@@ -1098,6 +1120,7 @@ def _table(headers: list[str], rows: list[list[str]], width: int = 100, ruled: b
     """A plain-text grid at most ``width`` columns wide; long cells wrap inside their column."""
     columns = list(zip(headers, *rows))
     widths = [max(_width(line) for cell in column for line in cell.splitlines() or [""]) for column in columns]
+    # the longest word of each column's data (headers may wrap; data rather not)
     words = [max([4] + [_width(word) for cell in column[1:] for word in cell.split()]) for column in columns]
     room = width - 3 * len(headers) - 1  # each column has a space either side and a bar
     for floor in (words, [4] * len(headers)):  # wrap between words first; break words only if that is not enough
@@ -1224,11 +1247,11 @@ class TopologyRunnerMixin:
             raise InvalidSourceException(f"{type(self).__name__} has no topology")
         self._nodes, checked = self.topology.nodes(), set[str]()
         for name in self._nodes:  # from every node: a loop that no root reaches is refused too
-            self._check(name, (), checked)
+            self._check_node(name, (), checked)
         keys = [stage.context for node in self._nodes.values() for stage in node.stages if stage.context]
         self.context = TopologyContext(keys)
 
-    def _check(self, name: str, path: tuple[str, ...], checked: set[str]) -> None:
+    def _check_node(self, name: str, path: tuple[str, ...], checked: set[str]) -> None:
         """The node's methods must exist, and its children be nodes that do not lead back to the path."""
         if name not in self._nodes:
             raise InvalidSourceException(f"{type(self).__name__}: topology child {name!r} of {path[-1]!r} is no node")
@@ -1242,7 +1265,7 @@ class TopologyRunnerMixin:
             if not callable(getattr(self, method, None)):
                 raise InvalidSourceException(f"{type(self).__name__}: topology node {name!r}: no method {method!r}")
         for child in node.children:
-            self._check(child, (*path, name), checked)
+            self._check_node(child, (*path, name), checked)
 
     def _iter(self) -> Iterator[Either[Any]]:
         if "_nodes" not in vars(self):
@@ -1274,12 +1297,13 @@ class TopologyRunnerMixin:
                             elif key is not None:
                                 values[key] = getattr(result.right, "name", result.right)
                             elif stage.store_all_in_context and stage.context:
-                                values[stage.context] = values[stage.context] or []  # a new list once cleared
+                                if not isinstance(values[stage.context], list):  # cleared, or set by another stage
+                                    values[stage.context] = []
                                 values[stage.context].append(getattr(result.right, "name", result.right))
                             yield result
                     except Exception as exc:
                         complete = False
-                        yield _failure(exc, stage.processor, f"{stage.processor}({short(element)})")
+                        yield _failure_or_raise(exc, stage.processor, f"{stage.processor}({short(element)})")
                 if cleared:
                     values.update(cleared)
                 if complete:
@@ -1288,7 +1312,7 @@ class TopologyRunnerMixin:
                 elif node.children:
                     self.status.filter(short(element), f"children of {name} {short(element)} skipped: a stage failed")
         except Exception as exc:  # the producer raised: what it yielded before stays
-            yield _failure(exc, node.producer, f"producer of {name}")
+            yield _failure_or_raise(exc, node.producer, f"producer of {name}")
         yield from self._post_process(name, node.post_process)
 
     def _post_process(self, name: str, methods: list[str]) -> Iterator[Either[Any]]:
@@ -1296,7 +1320,7 @@ class TopologyRunnerMixin:
             try:
                 yield from getattr(self, method)()
             except Exception as exc:
-                yield _failure(exc, method, f"post_process of {name}")
+                yield _failure_or_raise(exc, method, f"post_process of {name}")
 
 
 def _not_an_either(processor: str, element: Any, result: Any) -> Either[Any]:
@@ -1304,7 +1328,7 @@ def _not_an_either(processor: str, element: Any, result: Any) -> Either[Any]:
     return Either(left=StackTraceError(processor, f"{processor}({short(element)}) yielded {problem}, not an Either"))
 
 
-def _failure(exc: Exception, method: str, where: str) -> Either[Any]:
+def _failure_or_raise(exc: Exception, method: str, where: str) -> Either[Any]:
     """A method of the walk raised: one failure naming it; a WorkflowFatalError goes on up (it stops the run)."""
     if isinstance(exc, WorkflowFatalError):
         raise exc
@@ -1354,6 +1378,8 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     import json
 
     file = Path(path)
+    if file.is_dir():
+        raise ConfigError(f"{file}: is a folder, not a config file")
     suffix = file.suffix.lower()
     if suffix not in _PARSERS:
         raise ConfigError(f"{file}: unknown config format {suffix or '(no suffix)'!r}: use .json, .toml or .yaml")
@@ -1364,7 +1390,7 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         data = _PARSERS[suffix](text)
     except ConfigError as exc:
         raise ConfigError(f"{file}: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:  # a folder too
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{file}: cannot read the config: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{file}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
@@ -1377,7 +1403,7 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def _json_loads(text: str) -> Any:
-    """JSON whose objects remember a key given twice, and its line."""
+    """JSON whose objects remember a key given twice, and the line of that key."""
     import json.decoder
     import json.scanner
 
@@ -1390,7 +1416,10 @@ def _json_loads(text: str) -> Any:
 
         pairs, end = json.decoder.JSONObject(s_and_end, strict, scan, None, list)  # type: ignore[attr-defined]
         keys = [key for key, _ in pairs]
-        return _Mapping(pairs).note_repeats(keys, lambda index: text.count("\n", 0, starts[index]) + 1), end
+        def line(index: int) -> int:  # only a colon and blanks stand between a key's closing quote and its value
+            return text.count("\n", 0, text.rfind('"', 0, starts[index])) + 1
+
+        return _Mapping(pairs).note_repeats(keys, line), end
 
     decoder = json.JSONDecoder()
     decoder.parse_object = parse_object  # type: ignore[attr-defined]

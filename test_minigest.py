@@ -807,6 +807,26 @@ def test_store_all_and_clear_context() -> None:
     assert [r for r in rights if isinstance(r, str)] == ["['x']|None", "['x', 'y']|None"]
 
 
+def test_store_all_starts_a_list_over_another_stages_value() -> None:
+    class Topo(ServiceTopology):
+        root = TopologyNode(producer="items", stages=[
+            NodeStage(type_=str, processor="keep", context="seen"),  # leaves a text in the key...
+            NodeStage(type_=str, processor="keep", context="seen", store_all_in_context=True),  # ...then a list
+        ])
+
+    class Src(TopologyRunnerMixin, Source):
+        topology = Topo
+
+        def items(self) -> list[str]:
+            return ["x"]
+
+        def keep(self, item: str) -> Iterator[Either[str]]:
+            yield Either(right=item)
+
+    source = Src()
+    assert collect(source).failures == [] and source.context.seen == ["x"]
+
+
 def test_a_child_is_not_walked_twice_and_roots_are_found() -> None:
     assert TwoLevel.roots() == ["root"]
     assert collect(TwoLevelSource()).rights.count("schema1") == 1
@@ -846,10 +866,10 @@ def test_topology_check_visits_shared_children_once() -> None:
         def p(self) -> list[int]:
             return []
 
-        def _check(self, name: str, path: tuple[str, ...], done: set[str]) -> None:
+        def _check_node(self, name: str, path: tuple[str, ...], done: set[str]) -> None:
             checked.append(name)
             assert len(checked) <= 3 * len(levels), "a node checked again for each path to it"
-            super()._check(name, path, done)
+            super()._check_node(name, path, done)
 
     Src()  # each node once, plus a quick return for each second edge
 
@@ -1286,7 +1306,9 @@ def test_missing_source_path_is_a_failure_of_the_source_too() -> None:
     workflow = Workflow(NeedsFile([1]), [ListSink()])
     with pytest.raises(InvalidSourceException):
         workflow.execute()
-    assert "x.csv" in workflow.source.status.failures[0].error
+    failure = workflow.source.status.failures[0]  # the config's mistake in its own words, no trace
+    assert failure.error == "prepare() failed: NeedsFile: source_directory 'x.csv' does not exist"
+    assert failure.stack_trace is None
     assert workflow.stopped is not None and workflow.result_status() == 1
 
 
@@ -1664,6 +1686,24 @@ def test_observers_are_set_up_only_when_asked_for() -> None:
     assert seen.events == ["record 1", "Picky -> 1", "AddOne -> 2", "out 2", "record 2", "Picky -> FILTERED"]
 
 
+def test_an_observer_pays_only_for_the_hooks_it_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    for hook in ("record", "step", "output"):
+        monkeypatch.setattr(minigest.Observer, hook, lambda self, *args, hook=hook: calls.append(hook))
+
+    class OnlyFailures(minigest.Observer):
+        def failed(self, step: Step, error: StackTraceError, record: Any) -> None:
+            calls.append("failed")
+
+    Workflow(ListSource([1, "x"]), [AddOne(), ListSink()]).execute(observers=[OnlyFailures()])
+    assert calls == ["failed"]  # no wrapper around the source or the steps for hooks it does not override
+
+
+def test_dropped_records_are_markers_no_record_equals() -> None:
+    assert minigest.FILTERED != "FILTERED" and minigest.FAILED != "FAILED"
+    assert repr(minigest.FILTERED) == "FILTERED"
+
+
 def test_progress_shows_only_the_steps_that_run(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [0.0]
     monkeypatch.setattr(minigest.time, "perf_counter", lambda: now[0])
@@ -1769,6 +1809,8 @@ def test_relative_paths_start_at_the_config_folder_and_types_are_found_there(
      "dup.yaml:3: the key 'source.type' is given twice"),
     ("dup.json", '{"source": {"type": "minigest.ListSource",\n "type": "x"}}',
      "dup.json:2: the key 'source.type' is given twice"),
+    ("split.json", '{"source": {"type": "minigest.ListSource",\n "type":\n   "x"}}',
+     "split.json:2: the key 'source.type' is given twice"),  # the key's line, not its value's
     ("empty.json", "  \n", "empty.json: the config is empty"),
     ("empty.yaml", "# nothing yet\n", "empty.yaml: the config must be a mapping at the top level, got NoneType"),
     ("typo.json", '{"source": {"type": "test_minigest.Countd"}}', "has no attribute 'Countd'; did you mean 'Counted'?"),
@@ -1778,6 +1820,11 @@ def test_config_file_mistakes_are_one_clear_line(tmp_path: Path, name: str, text
     with pytest.raises(ConfigError) as caught:
         Workflow.from_file(tmp_path / name)
     assert message in str(caught.value)
+
+
+def test_a_folder_given_as_the_config_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a folder, not a config file"):
+        Workflow.from_file(tmp_path)
 
 
 def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
@@ -2148,6 +2195,15 @@ def test_the_stack_trace_column_shows_where_the_users_code_failed() -> None:
                 if "return Either(right=json.loads(record))  # fails inside" in text)
     assert f"test_minigest.py:{line} in _run" in cell  # the innermost frame that is neither minigest's nor json's
     assert "JSONDecodeError" in cell and "json/decoder.py" not in cell
+
+
+def test_the_stack_trace_column_shows_code_run_by_exec() -> None:
+    namespace: dict[str, Any] = {"Processor": Processor}
+    exec("class Exec(Processor):\n    def _run(self, record):\n        raise ValueError('no')\n", namespace)
+    workflow = run(ListSource([1]), [namespace["Exec"]()])
+    out = io.StringIO()
+    workflow.print_status(out)
+    assert "<string>:3 in _run" in out.getvalue()
 
 
 def test_the_stack_trace_column_looks_past_frozen_standard_library_frames() -> None:
