@@ -482,9 +482,12 @@ class AtomicWriter:
     """A text file written under a temporary name, renamed into place on ``commit()``: never seen half-written."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        import errno
         import tempfile  # imported when first needed, like every module only some runs use
 
         self.path = Path(path)
+        if self.path.exists() and not self.path.is_file():  # a device or a folder is never renamed over
+            raise OSError(errno.EINVAL, f"{self.path} is not a regular file, so it is not replaced")
         handle, self.temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
         umask = os.umask(0)
         os.umask(umask)
@@ -534,6 +537,8 @@ class JsonLinesSink(Sink):
         self.path = None if path is None or str(path) == "-" else Path(path)
         if self.path is not None and not self.path.parent.is_dir():
             raise ConfigError(f"JsonLinesSink: option 'path': the folder of {path} does not exist")
+        if self.path is not None and self.path.exists() and not self.path.is_file():
+            raise ConfigError(f"JsonLinesSink: option 'path': {path} is not a regular file")
         self._writer: JsonLinesWriter | None = None
         import json
 
@@ -1849,6 +1854,8 @@ def _arguments(argv: Sequence[str] | None) -> Any:
         for option, path in (("--status-file", args.status_file), ("--failures", args.failures)):
             if path and (Path(path).is_dir() or not Path(path).parent.is_dir()):
                 parser.error(f"{option} {path}: not a file in a folder that exists")
+        if args.status_file and Path(args.status_file).exists() and not Path(args.status_file).is_file():
+            parser.error(f"--status-file {args.status_file}: not a regular file (it would be replaced)")
     return args
 
 

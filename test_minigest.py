@@ -1474,9 +1474,9 @@ def test_store_all_collects_per_parent_and_the_nodes_post_process_sees_it() -> N
 
 def test_atomic_writer_leaves_no_temporary_file_when_the_rename_fails(tmp_path: Path) -> None:
     target = tmp_path / "taken"
-    target.mkdir()  # a folder where the file should go: the rename fails
     writer = minigest.AtomicWriter(target)
     writer.file.write("data")
+    target.mkdir()  # a folder took the file's place meanwhile: the rename fails
     with pytest.raises(OSError):
         writer.commit()
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
@@ -1993,6 +1993,19 @@ def test_a_status_file_that_fails_while_written_leaves_no_temporary_file(
     monkeypatch.setattr(json, "dump", full)  # the disk fills while the status is written, before the commit
     assert minigest.main(["run", str(config), "--status-file", str(tmp_path / "s.json")]) == 3
     assert sorted(path.name for path in tmp_path.iterdir()) == ["workflow.json"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a named pipe")
+def test_a_special_file_is_never_replaced_by_an_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pipe = tmp_path / "pipe"  # stands for /dev/null or /dev/full, which a run as root would otherwise rename over
+    os.mkfifo(pipe)
+    assert minigest.main(["run", str(write_config(tmp_path)), "--status-file", str(pipe)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="not a regular file"):
+        JsonLinesSink(pipe)
+    with pytest.raises(OSError, match="not a regular file"):
+        minigest.AtomicWriter(pipe)
+    assert pipe.is_fifo()
 
 
 def test_main_runs_off_the_main_thread(tmp_path: Path) -> None:
