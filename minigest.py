@@ -1815,6 +1815,24 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def _arguments(argv: Sequence[str] | None) -> Any:
     """The command line, parsed and checked; a mistake is one line and SystemExit(2), as argparse does."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        parser.exit(2)
+    if args.command == "run":
+        if args.limit is not None and args.limit < 0:
+            parser.error("--limit must be 0 or more")
+        for option, path in (("--status-file", args.status_file), ("--failures", args.failures)):
+            if path and (Path(path).is_dir() or not Path(path).parent.is_dir()):
+                parser.error(f"{option} {path}: not a file in a folder that exists")
+        if args.status_file and Path(args.status_file).exists() and not Path(args.status_file).is_file():
+            parser.error(f"--status-file {args.status_file}: not a regular file (it would be replaced)")
+    return args
+
+
+def _parser() -> Any:
+    """``minigest``'s commands and options; ``--help`` ends with an example and the exit codes."""
     import argparse
 
     class Parser(argparse.ArgumentParser):
@@ -1844,19 +1862,7 @@ def _arguments(argv: Sequence[str] | None) -> Any:
     run.add_argument("--dry-run", action="store_true", help="run the source and processors only")
     run.add_argument("--failures", metavar="PATH", help="write every failure with its input as JSON lines to PATH")
     run.add_argument("--keep-partial", action="store_true", help="on Ctrl-C, keep the outputs written so far")
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_usage(sys.stderr)
-        parser.exit(2)
-    if args.command == "run":
-        if args.limit is not None and args.limit < 0:
-            parser.error("--limit must be 0 or more")
-        for option, path in (("--status-file", args.status_file), ("--failures", args.failures)):
-            if path and (Path(path).is_dir() or not Path(path).parent.is_dir()):
-                parser.error(f"{option} {path}: not a file in a folder that exists")
-        if args.status_file and Path(args.status_file).exists() and not Path(args.status_file).is_file():
-            parser.error(f"--status-file {args.status_file}: not a regular file (it would be replaced)")
-    return args
+    return parser
 
 
 def _fail(exc: BaseException, debug: bool) -> int:
