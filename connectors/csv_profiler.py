@@ -219,6 +219,8 @@ _NUMBER_CHARS = {
     INT: re.compile(r"[0-9+\-\n]*"), BIGINT: re.compile(r"[0-9+\-\n]*"), DOUBLE: re.compile(r"[0-9.eE+\-\n]*"),
 }
 _INT_RANGE = {INT: (-(2**31), 2**31 - 1), BIGINT: (-(2**63), 2**63 - 1)}
+# Every null but "" starts with one of these: a batch whose text has none of them (and no empty cell) has no null.
+_NULL_INITIALS = frozenset(null[0] for null in NULLS if null)
 
 
 class _Ints(NamedTuple):
@@ -289,17 +291,31 @@ class _CsvColumn:
     def _stream(self, cells: Sequence[str]) -> None:
         """A batch past the budget: nulls counted, then the values decoded as they come."""
         accumulator = self.accumulator
+        joined = None
+        if self.accepts is not None:
+            # A typed column's batch is joined for its check anyway: a text search of the joined batch
+            # for the first letters of the nulls, and no empty cell, tell it holds no null without
+            # hashing every cell (NULLS.isdisjoint), which numbers and dates only need for this.
+            joined = "\n".join(cells)
+            if "" not in cells and not any(initial in joined for initial in _NULL_INITIALS):
+                accumulator.values_count += len(cells)
+                self._decode(cells, None, joined)
+                return
         values: Sequence[str] = cells
         if not NULLS.isdisjoint(cells):
             values = list(itertools.filterfalse(NULLS.__contains__, cells))
             accumulator.null_count += len(cells) - len(values)
+            joined = None  # joined with the nulls
         accumulator.values_count += len(values)
         if values:
-            self._decode(values, None)
+            self._decode(values, None, joined)
 
-    def _decode(self, cells: Sequence[str], counts: Sequence[int] | None) -> None:
-        """Non-null cells (each once, or ``counts[i]`` times) into the accumulator; misfits apart."""
-        fit, decoded = self._batch_fits(cells)
+    def _decode(self, cells: Sequence[str], counts: Sequence[int] | None, joined: str | None = None) -> None:
+        """Non-null cells (each once, or ``counts[i]`` times) into the accumulator; misfits apart.
+
+        ``joined``: the cells joined by line breaks, when the caller has joined them already.
+        """
+        fit, decoded = self._batch_fits(cells, joined)
         if not fit:
             assert self.accepts is not None
             fits = list(map(self.accepts, cells))
@@ -314,16 +330,17 @@ class _CsvColumn:
             decoded = None
         self._decoded(cells, counts, decoded)
 
-    def _batch_fits(self, values: Sequence[str]) -> tuple[bool, Any]:
+    def _batch_fits(self, values: Sequence[str], joined: str | None = None) -> tuple[bool, Any]:
         """Whether every value fits the column type, checked on the whole batch at once.
 
         Also gives what the check found: the numbers, or for dates and times
-        whether the batch sorts as text.
+        whether the batch sorts as text. ``joined``: the values joined by line breaks, if done already.
         """
         data_type = self.data_type
         if self.accepts is None:
             return True, None  # text: everything fits
-        joined = "\n".join(values)
+        if joined is None:
+            joined = "\n".join(values)
         if joined.count("\n") != len(values) - 1:
             return False, None  # a cell holding a line break: the value-by-value check decides
         chars = _NUMBER_CHARS.get(data_type)
