@@ -27,7 +27,7 @@ import math
 import operator
 import random
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from typing import Any, Callable, TypeVar
 
 from connectors.models import ColumnProfile
@@ -74,12 +74,17 @@ def sketch_hashes(keys: Sequence[Any]) -> list[int]:
     process, so an estimate may differ by a fraction of its error between two
     runs over the same file (PYTHONHASHSEED=0 makes runs identical).
     """
+    return list(_hashes(keys))
+
+
+def _hashes(keys: Sequence[Any]) -> Iterator[int]:
+    """``sketch_hashes`` as they come: a sketch keeps few of them, so most never need a list."""
     if not keys:
-        return []
+        return iter(())
     first = keys[0]
     if isinstance(first, (int, float)) and not isinstance(first, bool):
-        return list(map(hash, zip(keys)))
-    return list(map(hash, keys if isinstance(first, str) else map(repr, keys)))
+        return map(hash, zip(keys))
+    return map(hash, keys if isinstance(first, str) else map(repr, keys))
 
 
 class DistinctSketch:
@@ -124,9 +129,9 @@ class DistinctSketch:
 
     def add(self, hashes: Iterable[int], counts: Sequence[int] | None = None) -> None:
         """Count one occurrence of each hash, or ``counts[i]`` of the i-th."""
-        hashes = hashes if isinstance(hashes, list) else list(hashes)
         weights: Iterable[int] = itertools.repeat(1) if counts is None else counts
         if not self.counts:  # the first batch: its k smallest, found in C
+            hashes = hashes if isinstance(hashes, list) else list(hashes)
             merged = DistinctSketch.from_counts(hashes, list(itertools.islice(weights, len(hashes))), self.size)
             self.counts, self._largest, self.threshold = merged.counts, merged._largest, merged.threshold
             return
@@ -191,7 +196,7 @@ class DistinctCounter:
     def add(self, keys: Sequence[Hashable]) -> None:
         """Count one occurrence of each key."""
         if self.sketch is not None:
-            self.sketch.add(sketch_hashes(keys))
+            self.sketch.add(_hashes(keys))
             return
         assert self.counts is not None
         self.counts.update(keys)  # Counter.update counts an iterable in C
