@@ -189,9 +189,12 @@ def profile_table(path: Path, table: Table, max_distinct_values: int = DEFAULT_M
             batch = list(itertools.islice(rows, PROFILE_BATCH_ROWS))
             if not batch:
                 break
-            if len(batch[0]) != width or len(set(map(len, batch))) != 1:
-                batch = [even(row, width) for row in batch]
-            for column, values in zip(columns, zip(*batch)):
+            # zip() stops at the shortest row: if that has ``width`` cells or more, the first ``width``
+            # columns are those of the evened rows (extra cells cut), with no pass to check the lengths.
+            cells = list(zip(*batch))
+            if len(cells) < width:  # a short row: padded with nulls
+                cells = list(zip(*[even(row, width) for row in batch]))
+            for column, values in zip(columns, cells):
                 column.add(values)
             row_count += len(batch)
     for column in columns:

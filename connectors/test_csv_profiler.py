@@ -206,6 +206,28 @@ def test_a_long_file_profiles_exactly_within_the_budget(tmp_path: Path) -> None:
     assert profile.columns[2].distinct_count == 2  # +7, 007 and 7 are one number
 
 
+def test_short_and_long_rows_and_odd_integers_past_the_first_batches(tmp_path: Path) -> None:
+    # Whole batches of long rows (extra cells cut), batches with a short row (padded with nulls), and
+    # streamed integers written "+12" or "0012" in some batches only: the profile is still exact.
+    rng = random.Random(7)
+    path = tmp_path / "ragged.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "amount", "word"])
+        for number in range(20_000):
+            odd = 5_000 <= number < 6_000 and number % 7 == 0
+            cells = [f"+{number}" if odd else f"00{number}" if number % 4_001 == 0 else str(number),
+                     str(rng.randint(-(10**12), 10**12)), rng.choice(["a", "bb", "NA"])]
+            if 2_048 <= number < 4_096:
+                cells += ["extra"] * rng.randint(0, 2)  # two batches where most rows are too long
+            elif number % 3_000 == 1:
+                cells = cells[: rng.randint(1, 2)]
+            writer.writerow(cells)
+    profile = assert_matches_reference(path, ",")
+    assert profile.row_count == 20_000
+    assert profile.columns[0].distinct_count == profile.columns[0].unique_count == 20_000
+
+
 def test_one_row_and_header_only_files(tmp_path: Path) -> None:
     one = tmp_path / "one.csv"
     one.write_text("n,x,t\n42,2.5,hello\n")
