@@ -392,10 +392,18 @@ class _CsvColumn:
                 keys = list(map(_integer, cells))
                 accumulator.numbers.add_ints(keys, counts)
         elif data_type == DOUBLE:
-            keys = decoded if decoded is not None else list(map(float, cells))
             assert accumulator.numbers is not None
-            all_finite = all(map(math.isfinite, keys))  # checked once here, not again by add_floats
-            accumulator.numbers.add_floats(keys, counts, finite=all_finite)
+            extremes = None
+            if decoded is not None:
+                # Read from digits, signs, points and exponents only, so no NaN: the batch is all finite
+                # exactly when its least and greatest values are (an overflow to infinity is one of them).
+                keys = decoded
+                extremes = min(keys), max(keys)
+                all_finite = math.isfinite(extremes[0]) and math.isfinite(extremes[1])
+            else:
+                keys = list(map(float, cells))
+                all_finite = all(map(math.isfinite, keys))  # checked once here, not again by add_floats
+            accumulator.numbers.add_floats(keys, counts, finite=all_finite, extremes=extremes if all_finite else None)
             if not all_finite:  # NaN is never equal to itself: these are told apart by their text
                 finite = list(map(math.isfinite, keys))
                 others = list(map(operator.not_, finite))

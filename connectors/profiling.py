@@ -293,10 +293,11 @@ class NumberStats:
         self._extremes(*(extremes or (min(values), max(values))))
 
     def add_floats(self, values: Sequence[float], counts: Sequence[int] | None = None,
-                   finite: bool = False) -> None:
+                   finite: bool = False, extremes: tuple[float, float] | None = None) -> None:
         """Add a batch of floats, each once or ``counts[i]`` times; NaN and infinities are counted apart.
 
         ``finite``: the caller has checked that every value is finite (the check is a pass of its own).
+        ``extremes``: the batch's (min, max) when the caller has already found them (all finite).
         """
         if not finite and not all(map(math.isfinite, values)):
             kept = [index for index, value in enumerate(values) if math.isfinite(value)]
@@ -330,7 +331,7 @@ class NumberStats:
             except OverflowError:
                 self.float_sum = math.inf
             self.float_sum_overflowed = not math.isfinite(self.float_sum)
-        self._extremes(min(values), max(values))
+        self._extremes(*(extremes or (min(values), max(values))))
 
     def _add_float_group(self, count: int, mean: float, root: float) -> None:
         """Chan et al.'s update: merge a group's (count, mean, spread) into the running one."""
