@@ -297,11 +297,13 @@ class _CsvColumn:
         accumulator = self.accumulator
         joined = None
         if self.accepts is not None:
-            # A typed column's batch is joined for its check anyway: a text search of the joined batch
-            # for the first letters of the nulls, and no empty cell, tell it holds no null without
-            # hashing every cell (NULLS.isdisjoint), which numbers and dates only need for this.
+            # A typed column's batch is joined for its check anyway: text searches of the joined batch
+            # for an empty line and for the first letters of the nulls tell it holds no null, without
+            # hashing every cell (NULLS.isdisjoint), which numbers and dates only need for this. (A cell
+            # holding a line break may look like an empty one: that batch only takes the path below.)
             joined = "\n".join(cells)
-            if "" not in cells and not any(initial in joined for initial in _NULL_INITIALS):
+            empty_cell = not joined or joined[0] == "\n" or joined[-1] == "\n" or "\n\n" in joined
+            if not empty_cell and not any(initial in joined for initial in _NULL_INITIALS):
                 accumulator.values_count += len(cells)
                 self._decode(cells, None, joined)
                 return
