@@ -342,6 +342,40 @@ def test_a_problem_past_the_inference_sample_fails_the_profile_only(tmp_path: Pa
     assert sample.rows == ((0, 7), (1, 7))  # 5,000 leading zeros: still an INT
 
 
+def test_the_garbage_collector_is_paused_for_the_pass_only_and_left_as_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from connectors import csv_profiler
+
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    for folder in (good, bad):
+        folder.mkdir()
+    (good / "t.csv").write_text("n\n" + "".join(f"{n}\n" for n in range(3000)))
+    (bad / "t.csv").write_bytes(b"n\n" + b"1\n" * 3000 + b"\xff\n")  # fails mid-pass
+    seen: list[bool] = []
+    real_add = csv_profiler._CsvColumn.add
+
+    def add(column: Any, cells: Any) -> None:
+        seen.append(gc.isenabled())
+        real_add(column, cells)
+
+    monkeypatch.setattr(csv_profiler._CsvColumn, "add", add)
+    was_enabled = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            for folder in (good, bad):
+                profiler = CsvProfiler(source_directory=str(folder), business_unit="b", sample_rows=10)
+                run_source(profiler)
+                assert bool(profiler.status.failures) == (folder is bad)
+                assert gc.isenabled() == enabled
+    finally:
+        (gc.enable if was_enabled else gc.disable)()
+    assert seen and not any(seen)
+
+
 def test_options_are_checked_when_built() -> None:
     with pytest.raises(Exception, match="max_distinct_values"):
         CsvProfiler.create({"source_directory": "x", "business_unit": "b", "max_distinct_values": 0})
